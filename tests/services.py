@@ -1,4 +1,4 @@
-"""Where the external services for the PostgreSQL and Redis suites live, and what to do without them.
+"""Where the PostgreSQL and Redis suites find their services, and what happens without them.
 
 Without `CI=true` a suite whose service is unreachable is skipped with the reason; with `CI=true`
 it fails instead, so CI can never go green by silently skipping the databases it must exercise.
@@ -23,7 +23,8 @@ def _in_ci() -> bool:
 def _reachable(url: str, default_port: int) -> bool:
     parts = urlsplit(url)
     try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), 1):
+        address = (parts.hostname or "127.0.0.1", parts.port or default_port)
+        with socket.create_connection(address, timeout=1):
             return True
     except OSError:
         return False
