@@ -1,0 +1,111 @@
+"""Registration, login with throttling, token authentication and revocation."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from app.auth.errors import check_registration
+from app.auth.models import AuthToken, LoginFailure, User
+from app.auth.passwords import Passwords
+from app.auth.tokens import hash_token, new_token
+from app.core.clock import Clock
+from app.errors import (
+    ConflictError,
+    InvalidCredentialsError,
+    RateLimitedError,
+    ValidationFailedError,
+)
+
+log = logging.getLogger("app.auth")
+
+MAX_FAILED_LOGINS = 5
+FAILED_LOGIN_WINDOW = timedelta(minutes=15)
+# Writing last_used_at on every request would turn every read into a write.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str
+    expires_at: datetime
+    user: User
+
+
+class AuthService:
+    def __init__(self, *, passwords: Passwords, clock: Clock, token_ttl: timedelta) -> None:
+        self._passwords = passwords
+        self._clock = clock
+        self._token_ttl = token_ttl
+
+    async def register(self, email: str, password: str, name: str) -> IssuedToken:
+        email = email.strip().lower()
+        name = name.strip()
+        issues = check_registration(email, password, name)
+        if issues:
+            raise ValidationFailedError(issues)
+        password_hash = await self._passwords.hash(password)
+        try:
+            async with in_transaction():
+                user = await User.create(email=email, name=name, password_hash=password_hash)
+                issued = await self._issue(user)
+        except IntegrityError:
+            raise ConflictError("An account with this email already exists.") from None
+        log.info("auth.register.succeeded", extra={"user_id": str(user.id)})
+        return issued
+
+    async def login(self, email: str, password: str) -> IssuedToken:
+        email = email.strip().lower()
+        now = self._clock.now()
+        since = now - FAILED_LOGIN_WINDOW
+        failures = (
+            await LoginFailure.filter(email=email, created_at__gte=since)
+            .order_by("created_at")
+            .values_list("created_at", flat=True)
+        )
+        if len(failures) >= MAX_FAILED_LOGINS:
+            # The window reopens when the oldest counted failure ages out.
+            oldest: datetime = failures[-MAX_FAILED_LOGINS]  # type: ignore[assignment]
+            retry_after = max(1.0, (oldest + FAILED_LOGIN_WINDOW - now).total_seconds())
+            log.warning("auth.login.throttled")
+            raise RateLimitedError("Too many failed logins; try again later.", retry_after)
+        user = await User.get_or_none(email=email)
+        if not await self._passwords.verify(user.password_hash if user else None, password):
+            await LoginFailure.create(email=email)
+            log.info("auth.login.failed")
+            raise InvalidCredentialsError()
+        assert user is not None
+        await LoginFailure.filter(email=email).delete()
+        log.info("auth.login.succeeded", extra={"user_id": str(user.id)})
+        return await self._issue(user)
+
+    async def _issue(self, user: User) -> IssuedToken:
+        token = new_token()
+        expires_at = self._clock.now() + self._token_ttl
+        await AuthToken.create(user=user, token_hash=hash_token(token), expires_at=expires_at)
+        return IssuedToken(token=token, expires_at=expires_at, user=user)
+
+    async def authenticate(self, token: str) -> tuple[User, str] | None:
+        """The user behind a live token and the token's hash, or None."""
+        token_hash = hash_token(token)
+        now = self._clock.now()
+        row = (
+            await AuthToken.filter(token_hash=token_hash, revoked_at=None, expires_at__gt=now)
+            .select_related("user")
+            .first()
+        )
+        if row is None:
+            return None
+        if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
+            await AuthToken.filter(id=row.id).update(last_used_at=now)
+        return row.user, token_hash
+
+    async def logout(self, token_hash: str) -> bool:
+        updated = await AuthToken.filter(token_hash=token_hash, revoked_at=None).update(
+            revoked_at=self._clock.now()
+        )
+        return updated > 0

@@ -1,0 +1,127 @@
+"""Command line: `python -m app serve | migrate | rotate-keys | check-gateways`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from app.config import Settings, SettingsError
+from app.core.logs import configure_logging
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.load()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.main import create_app
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format.value)
+    host = args.host or settings.host
+    port = args.port or settings.port
+    config = uvicorn.Config(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,
+        proxy_headers=True,
+        server_header=False,
+        # uvicorn's own 16 MiB websocket message limit is far above anything the API needs.
+        ws_max_size=1024 * 1024,
+    )
+    uvicorn.Server(config).run()
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from app.migrate import apply_migrations
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format.value)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    def progress(event: str, app_label: str, name: str) -> None:
+        if event == "apply_done":
+            print(f"applied {app_label}.{name}")
+
+    asyncio.run(apply_migrations(settings.database_url, progress))
+    print("database is up to date")
+    return 0
+
+
+def cmd_rotate_keys(args: argparse.Namespace) -> int:
+    from tortoise import Tortoise
+
+    from app.db import tortoise_config
+    from app.gateways.rotation import RotationReport, rotate_keys
+    from app.gateways.vault import CredentialVault
+    from app.keys import build_keyring
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format.value)
+    vault = CredentialVault(build_keyring(settings))
+
+    def progress(report: RotationReport) -> None:
+        done = report.rotated + report.undecryptable + report.skipped_concurrent
+        print(f"\r{done}/{report.total} gateways processed", end="", flush=True)
+
+    async def run() -> RotationReport:
+        await Tortoise.init(config=tortoise_config(settings.database_url))
+        try:
+            return await rotate_keys(vault, dry_run=args.dry_run, progress=progress)
+        finally:
+            await Tortoise.close_connections()
+
+    report = asyncio.run(run())
+    active = vault.keyring.active_key_id
+    if args.dry_run:
+        print(f"{report.total} gateways use a key other than {active!r} (dry run: nothing changed)")
+        return 0
+    if report.total:
+        print()
+    print(f"re-encrypted {report.rotated} gateways with key {active!r}")
+    if report.undecryptable:
+        print(f"{report.undecryptable} gateways cannot be decrypted with any configured key")
+    if report.skipped_concurrent:
+        print(f"{report.skipped_concurrent} gateways changed meanwhile; run again to finish")
+    print(f"{report.remaining} gateways still use other keys")
+    return 0 if report.remaining == 0 else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m app",
+        description="Multi-tenant GraphQL gateway API server. Settings come from the "
+        "environment (see .env.example).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the HTTP/WebSocket server (uvicorn)")
+    serve.add_argument("--host", help="bind address (default: HOST)")
+    serve.add_argument("--port", type=int, help="port (default: PORT)")
+    serve.set_defaults(func=cmd_serve)
+    migrate = commands.add_parser("migrate", help="apply pending database migrations")
+    migrate.set_defaults(func=cmd_migrate)
+    rotate = commands.add_parser(
+        "rotate-keys",
+        help="re-encrypt every gateway's credentials with the first key of ENCRYPTION_KEYS",
+    )
+    rotate.add_argument(
+        "--dry-run", action="store_true", help="only count the gateways that would change"
+    )
+    rotate.set_defaults(func=cmd_rotate_keys)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result

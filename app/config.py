@@ -1,0 +1,154 @@
+"""Settings read from the environment (and an optional `.env`), validated once at start-up.
+
+Every variable is documented in `.env.example`; `Settings.load()` turns pydantic's validation
+report into one line per variable so a misconfigured deployment says exactly what to fix.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Self
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class AppEnv(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+class SettingsError(Exception):
+    """Invalid configuration; the message names each variable and what is wrong with it."""
+
+
+def _split_csv(value: Any) -> Any:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    app_env: AppEnv = AppEnv.DEVELOPMENT
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    data_dir: Path = Path("./data")
+    database_url: str = ""
+    redis_url: SecretStr | None = None
+    encryption_keys: SecretStr | None = None
+    token_ttl_hours: int = Field(default=168, ge=1, le=24 * 365)
+    public_base_url: str = ""
+    telegram_api_base_url: str = "https://api.telegram.org"
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_gateways_per_tenant: int = Field(default=0, ge=0)
+    log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.TEXT
+
+    # Upstream calls.
+    http_connect_timeout: float = Field(default=5.0, gt=0, le=120)
+    http_read_timeout: float = Field(default=10.0, gt=0, le=300)
+    ai_chat_timeout: float = Field(default=30.0, gt=0, le=600)
+    allow_private_network_targets: bool | None = None
+    openai_base_url: str | None = None
+    anthropic_base_url: str | None = None
+    deepseek_base_url: str | None = None
+    grok_base_url: str | None = None
+    gemini_base_url: str | None = None
+    mistral_base_url: str | None = None
+    groq_base_url: str | None = None
+    ollama_base_url: str | None = None
+
+    # Request hardening.
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
+    graphql_max_depth: int = Field(default=12, ge=2, le=50)
+    graphql_max_aliases: int = Field(default=30, ge=1, le=1000)
+    graphql_max_tokens: int = Field(default=5000, ge=100)
+
+    # Background work.
+    health_check_interval: float = Field(default=300.0, ge=0)
+    telegram_update_retention_days: int = Field(default=7, ge=1)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _cors_csv(cls, value: Any) -> Any:
+        return _split_csv(value)
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @field_validator(
+        "public_base_url",
+        "telegram_api_base_url",
+        "openai_base_url",
+        "anthropic_base_url",
+        "deepseek_base_url",
+        "grok_base_url",
+        "gemini_base_url",
+        "mistral_base_url",
+        "groq_base_url",
+        "ollama_base_url",
+    )
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return value
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite://", "postgres://", "postgresql://")):
+            raise ValueError("must start with sqlite://, postgres:// or postgresql://")
+        return value
+
+    @model_validator(mode="after")
+    def _derived(self) -> Self:
+        # Defaults that depend on other settings are filled here, once, so the rest of the code
+        # never has to know which were given and which were derived.
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite://{self.data_dir}/gateway.sqlite3")
+        if not self.public_base_url:
+            object.__setattr__(self, "public_base_url", f"http://{self.host}:{self.port}")
+        if self.allow_private_network_targets is None:
+            allow = self.app_env is not AppEnv.PRODUCTION
+            object.__setattr__(self, "allow_private_network_targets", allow)
+        if self.app_env is AppEnv.PRODUCTION and self.encryption_keys is None:
+            raise ValueError("ENCRYPTION_KEYS is required when APP_ENV=production")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env is AppEnv.PRODUCTION
+
+    @property
+    def private_targets_allowed(self) -> bool:
+        return bool(self.allow_private_network_targets)
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Settings:
+        """Read the environment; raise SettingsError with one line per bad variable."""
+        try:
+            return cls(**overrides)
+        except ValidationError as exc:
+            lines = []
+            for error in exc.errors(include_url=False, include_input=False):
+                name = "_".join(str(part) for part in error["loc"]).upper() or "SETTINGS"
+                message = error["msg"].removeprefix("Value error, ")
+                lines.append(f"invalid setting {name}: {message}")
+            raise SettingsError("\n".join(lines)) from None

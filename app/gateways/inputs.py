@@ -1,0 +1,150 @@
+"""Gateway inputs as the service receives them, and the rules they must satisfy.
+
+The GraphQL layer converts its input types into these plain dataclasses; the checks live here so
+every entry point (GraphQL, CLI, tests) gets the same rules and the same field paths.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from app.core.outbound import validate_http_url
+from app.errors import FieldIssue
+from app.gateways.credentials import (
+    AICredentials,
+    Credentials,
+    TelegramBotCredentials,
+    WebhookCredentials,
+)
+from app.gateways.enums import AIProvider, GatewayType
+
+NAME_MAX = 100
+MODEL_MAX = 200
+CONFIG_MAX_BYTES = 16 * 1024
+TELEGRAM_TOKEN_RE = re.compile(r"^\d{5,20}:[A-Za-z0-9_-]{30,64}$")
+API_KEY_RE = re.compile(r"^\S{8,512}$")
+SIGNING_SECRET_RE = re.compile(r"^\S{16,256}$")
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialsInput:
+    """Exactly one member is expected to be set (the GraphQL input is @oneOf)."""
+
+    telegram_bot: TelegramBotCredentials | None = None
+    ai: AICredentials | None = None
+    webhook: WebhookCredentials | None = None
+
+    def members(self) -> list[tuple[GatewayType, Credentials]]:
+        found: list[tuple[GatewayType, Credentials]] = []
+        if self.telegram_bot is not None:
+            found.append((GatewayType.TELEGRAM_BOT, self.telegram_bot))
+        if self.ai is not None:
+            found.append((GatewayType.AI, self.ai))
+        if self.webhook is not None:
+            found.append((GatewayType.WEBHOOK, self.webhook))
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class CreateGatewayInput:
+    name: str
+    type: GatewayType
+    credentials: CredentialsInput
+    config: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateGatewayInput:
+    """None = leave as is."""
+
+    name: str | None = None
+    credentials: CredentialsInput | None = None
+    config: Any = None
+
+
+def check_name(name: str, issues: list[FieldIssue]) -> str:
+    name = name.strip()
+    if not 1 <= len(name) <= NAME_MAX:
+        issues.append(FieldIssue("name", f"Give a name of 1 to {NAME_MAX} characters."))
+    return name
+
+
+def check_config(config: Any, issues: list[FieldIssue]) -> dict[str, Any] | None:
+    if config is None:
+        return None
+    if not isinstance(config, dict):
+        issues.append(FieldIssue("config", "Must be a JSON object."))
+        return None
+    if len(json.dumps(config, separators=(",", ":")).encode()) > CONFIG_MAX_BYTES:
+        issues.append(FieldIssue("config", f"Must be at most {CONFIG_MAX_BYTES} bytes as JSON."))
+        return None
+    return config
+
+
+def check_credentials(
+    gateway_type: GatewayType, credentials: CredentialsInput, issues: list[FieldIssue]
+) -> Credentials | None:
+    """The one credentials member, normalised, if it matches `gateway_type` and is valid."""
+    members = credentials.members()
+    if len(members) != 1:
+        issues.append(FieldIssue("credentials", "Give exactly one kind of credentials."))
+        return None
+    member_type, value = members[0]
+    if member_type is not gateway_type:
+        issues.append(
+            FieldIssue("credentials", f"A {gateway_type.value} gateway needs its own credentials.")
+        )
+        return None
+    # Messages never echo the value: it may be a secret.
+    match value:
+        case TelegramBotCredentials():
+            token = value.bot_token.strip()
+            if not TELEGRAM_TOKEN_RE.match(token):
+                issues.append(
+                    FieldIssue(
+                        "credentials.telegramBot.botToken",
+                        "Not a Telegram bot token (expected <bot id>:<secret> from @BotFather).",
+                    )
+                )
+            return TelegramBotCredentials(bot_token=token)
+        case AICredentials():
+            return _check_ai(value, issues)
+        case WebhookCredentials():
+            return _check_webhook(value, issues)
+
+
+def _check_ai(value: AICredentials, issues: list[FieldIssue]) -> AICredentials:
+    path = "credentials.ai"
+    api_key = value.api_key.strip() if value.api_key else None
+    if api_key is None and value.provider is not AIProvider.OLLAMA:
+        issues.append(FieldIssue(f"{path}.apiKey", "Required for this provider."))
+    elif api_key is not None and not API_KEY_RE.match(api_key):
+        issues.append(FieldIssue(f"{path}.apiKey", "Use 8 to 512 characters without spaces."))
+    base_url = value.base_url.strip() if value.base_url else None
+    if base_url and (problem := validate_http_url(base_url)):
+        issues.append(FieldIssue(f"{path}.baseUrl", problem))
+    model = value.model.strip() if value.model else None
+    if model is not None and len(model) > MODEL_MAX:
+        issues.append(FieldIssue(f"{path}.model", f"Use at most {MODEL_MAX} characters."))
+    return AICredentials(
+        provider=value.provider,
+        api_key=api_key,
+        base_url=base_url.rstrip("/") if base_url else None,
+        model=model or None,
+    )
+
+
+def _check_webhook(value: WebhookCredentials, issues: list[FieldIssue]) -> WebhookCredentials:
+    path = "credentials.webhook"
+    url = value.url.strip()
+    if problem := validate_http_url(url):
+        issues.append(FieldIssue(f"{path}.url", problem))
+    secret = value.signing_secret or None
+    if secret is not None and not SIGNING_SECRET_RE.match(secret):
+        issues.append(
+            FieldIssue(f"{path}.signingSecret", "Use 16 to 256 characters without spaces.")
+        )
+    return WebhookCredentials(url=url, signing_secret=secret)

@@ -1,0 +1,313 @@
+"""Gateway lifecycle against upstreams: connect, disconnect, test, execute, reset, delete.
+
+Every upstream call runs inside the gateway's own circuit breaker, and every status change goes
+through `StatusChanger`. Role rules: MEMBER may read and test; everything that acts on an
+upstream on the scope's behalf (connect, disconnect, actions, messages, chats, reset) needs ADMIN
+or OWNER, as in the personal scope where the user is the owner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from app.audit.service import audit
+from app.core.circuit_breaker import (
+    BreakerConfig,
+    BreakerRegistry,
+    CircuitBreaker,
+    CircuitOpenError,
+    CircuitState,
+)
+from app.core.clock import Clock
+from app.errors import FieldIssue, ValidationFailedError
+from app.gateways.enums import GatewayStatus, GatewayType
+from app.gateways.models import Gateway
+from app.gateways.service import GatewayService
+from app.gateways.vault import DecryptionError
+from app.providers.base import (
+    AuthInvalidError,
+    GatewayHandle,
+    ProviderError,
+    UnsupportedActionError,
+)
+from app.providers.registry import ProviderRegistry
+from app.service_context import ServiceContext
+
+log = logging.getLogger("app.gateways")
+T = TypeVar("T")
+
+BREAKER_CONFIGS: dict[GatewayType, BreakerConfig] = {
+    GatewayType.TELEGRAM_BOT: BreakerConfig(failure_threshold=3),
+    GatewayType.AI: BreakerConfig(failure_threshold=5),
+    GatewayType.WEBHOOK: BreakerConfig(failure_threshold=5),
+}
+# Deleting a gateway tries to remove its Telegram webhook, but never waits long for it.
+DELETE_CLEANUP_TIMEOUT = 5.0
+
+
+def hash_webhook_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class TestOutcome:
+    success: bool
+    latency_ms: float | None
+    error: str | None
+    details: dict[str, Any]
+    tested_at: datetime
+    gateway: Gateway
+
+
+class GatewayLifecycle:
+    def __init__(
+        self,
+        *,
+        gateways: GatewayService,
+        providers: ProviderRegistry,
+        breakers: BreakerRegistry,
+        clock: Clock,
+    ) -> None:
+        self._gateways = gateways
+        self._providers = providers
+        self._breakers = breakers
+        self._clock = clock
+        gateways.on_credentials_dropped(self._forget_breaker)
+
+    async def _forget_breaker(self, gateway: Gateway) -> None:
+        self._breakers.drop(str(gateway.id))
+
+    def breaker(self, gateway: Gateway) -> CircuitBreaker:
+        return self._breakers.get(str(gateway.id), BREAKER_CONFIGS[gateway.type])
+
+    def _handle(self, gateway: Gateway) -> GatewayHandle:
+        try:
+            credentials = self._gateways.vault.open(gateway)
+        except DecryptionError:
+            raise AuthInvalidError(
+                "The stored credentials cannot be decrypted; enter new credentials."
+            ) from None
+        return GatewayHandle(
+            id=gateway.id, type=gateway.type, credentials=credentials, config=dict(gateway.config)
+        )
+
+    async def _guarded(self, gateway: Gateway, fn: Callable[[], Awaitable[T]]) -> T:
+        return await self.breaker(gateway).call(fn)
+
+    async def _status(
+        self,
+        gateway: Gateway,
+        status: GatewayStatus,
+        *,
+        ctx: ServiceContext | None,
+        cause: str,
+        error: str | None = None,
+    ) -> Gateway:
+        changed = await self._gateways.status.change(
+            gateway.id, status, error=error, ctx=ctx, cause=cause
+        )
+        return changed or gateway
+
+    # ---------------------------------------------------------------- connect / disconnect
+
+    async def connect(self, ctx: ServiceContext, gateway_id: UUID | None) -> Gateway:
+        gateway = await self._gateways.require(ctx, gateway_id)
+        ctx.require_write("connect gateways")
+        provider = self._providers.get(gateway.type)
+        gateway = await self._status(gateway, GatewayStatus.CONNECTING, ctx=ctx, cause="connect")
+        try:
+            handle = self._handle(gateway)
+            result = await self._guarded(gateway, lambda: provider.connect(handle))
+        except (ProviderError, CircuitOpenError) as exc:
+            message = _failure_message(exc)
+            await self._status(
+                gateway, GatewayStatus.ERROR, ctx=ctx, cause="connect", error=message
+            )
+            await audit(ctx, "gateway.connect", gateway_id=gateway.id, metadata=_failed(exc))
+            raise
+        config = {**gateway.config, **result.config_updates}
+        secret_hash = hash_webhook_secret(result.webhook_secret) if result.webhook_secret else None
+        await Gateway.filter(id=gateway.id).update(config=config, webhook_secret_hash=secret_hash)
+        gateway = await self._status(gateway, GatewayStatus.CONNECTED, ctx=ctx, cause="connect")
+        await audit(ctx, "gateway.connect", gateway_id=gateway.id, metadata={"success": True})
+        return await Gateway.get(id=gateway.id)
+
+    async def disconnect(self, ctx: ServiceContext, gateway_id: UUID | None) -> Gateway:
+        gateway = await self._gateways.require(ctx, gateway_id)
+        ctx.require_write("disconnect gateways")
+        provider = self._providers.get(gateway.type)
+        handle = self._handle(gateway)
+        try:
+            await self._guarded(gateway, lambda: provider.disconnect(handle))
+        except AuthInvalidError:
+            # The upstream no longer accepts these credentials, so nothing it holds for them can
+            # be removed by us either; the local disconnect still has to happen.
+            log.warning("gateway.disconnect.auth_invalid", extra={"gateway_id": str(gateway.id)})
+        await Gateway.filter(id=gateway.id).update(webhook_secret_hash=None)
+        gateway = await self._status(
+            gateway, GatewayStatus.DISCONNECTED, ctx=ctx, cause="disconnect"
+        )
+        await audit(ctx, "gateway.disconnect", gateway_id=gateway.id, metadata={})
+        return await Gateway.get(id=gateway.id)
+
+    async def delete(self, ctx: ServiceContext, gateway_id: UUID | None) -> UUID:
+        gateway = await self._gateways.require(ctx, gateway_id)
+        ctx.require_write("delete gateways")
+        if gateway.webhook_secret_hash is not None:
+            await self._best_effort_disconnect(gateway)
+        return await self._gateways.delete(ctx, gateway.id)
+
+    async def _best_effort_disconnect(self, gateway: Gateway) -> None:
+        provider = self._providers.get(gateway.type)
+        try:
+            handle = self._handle(gateway)
+            async with asyncio.timeout(DELETE_CLEANUP_TIMEOUT):
+                await provider.disconnect(handle)
+        except (ProviderError, TimeoutError) as exc:
+            # Deleting must not fail because the upstream is down: the webhook then points at a
+            # route that answers 404 for this gateway, and Telegram gives up on it.
+            log.warning(
+                "gateway.delete.cleanup_failed",
+                extra={"gateway_id": str(gateway.id), "error": type(exc).__name__},
+            )
+
+    # ---------------------------------------------------------------- test / execute
+
+    async def test(self, ctx: ServiceContext, gateway_id: UUID | None) -> TestOutcome:
+        gateway = await self._gateways.require(ctx, gateway_id)
+        provider = self._providers.get(gateway.type)
+        started = time.perf_counter()
+        error: str | None = None
+        details: dict[str, Any] = {}
+        try:
+            handle = self._handle(gateway)
+            details = (await self._guarded(gateway, lambda: provider.check_health(handle))).details
+        except (ProviderError, CircuitOpenError) as exc:
+            error = _failure_message(exc)
+            details = {"code": _failed(exc)["code"]}
+        latency_ms = round((time.perf_counter() - started) * 1000, 2)
+        if error is not None:
+            gateway = await self._status(
+                gateway, GatewayStatus.ERROR, ctx=ctx, cause="test", error=error
+            )
+        elif gateway.status is GatewayStatus.ERROR and self._is_live(gateway):
+            gateway = await self._status(gateway, GatewayStatus.CONNECTED, ctx=ctx, cause="test")
+        await audit(
+            ctx,
+            "gateway.test",
+            gateway_id=gateway.id,
+            metadata={"success": error is None, "latencyMs": latency_ms},
+        )
+        return TestOutcome(
+            success=error is None,
+            latency_ms=latency_ms,
+            error=error,
+            details=details,
+            tested_at=self._clock.now(),
+            gateway=await Gateway.get(id=gateway.id),
+        )
+
+    @staticmethod
+    def _is_live(gateway: Gateway) -> bool:
+        """Whether a passing check means CONNECTED: a Telegram bot also needs its webhook set."""
+        return gateway.type is not GatewayType.TELEGRAM_BOT or bool(gateway.webhook_secret_hash)
+
+    async def execute(
+        self,
+        ctx: ServiceContext,
+        gateway_id: UUID | None,
+        action: str,
+        params: Mapping[str, Any],
+        *,
+        expect_type: GatewayType | None = None,
+    ) -> tuple[dict[str, Any], Gateway]:
+        gateway = await self._gateways.require(ctx, gateway_id)
+        ctx.require_write("run gateway actions")
+        if expect_type is not None and gateway.type is not expect_type:
+            raise ValidationFailedError(
+                [FieldIssue("gatewayId", f"This is not a {expect_type.value} gateway.")]
+            )
+        provider = self._providers.get(gateway.type)
+        supported = [a.name for a in provider.actions]
+        if action not in supported:
+            raise UnsupportedActionError(action, supported)
+        handle = self._handle(gateway)
+        try:
+            data = await self._guarded(gateway, lambda: provider.execute(handle, action, params))
+        except (ProviderError, CircuitOpenError) as exc:
+            await audit(
+                ctx,
+                "gateway.execute",
+                gateway_id=gateway.id,
+                metadata={"action": action, **_failed(exc)},
+            )
+            raise
+        await audit(
+            ctx,
+            "gateway.execute",
+            gateway_id=gateway.id,
+            metadata={"action": action, "success": True},
+        )
+        return data, gateway
+
+    async def reset_circuit(self, ctx: ServiceContext, gateway_id: UUID | None) -> Gateway:
+        gateway = await self._gateways.require(ctx, gateway_id)
+        ctx.require_write("reset circuits")
+        breaker = self._breakers.peek(str(gateway.id))
+        previous = breaker.state if breaker else CircuitState.CLOSED
+        if breaker is not None:
+            await breaker.reset()
+        await audit(
+            ctx,
+            "gateway.circuit_reset",
+            gateway_id=gateway.id,
+            metadata={"previousState": previous.value},
+        )
+        return await Gateway.get(id=gateway.id)
+
+    # ---------------------------------------------------------------- breaker → status
+
+    async def on_breaker_state_change(
+        self, key: str, old: CircuitState, new: CircuitState, cause: BaseException | None
+    ) -> None:
+        """Reflect the breaker on the gateway: OPEN → ERROR, closed again → CONNECTED."""
+        gateway = await Gateway.get_or_none(id=key)
+        if gateway is None:
+            return
+        if new is CircuitState.OPEN:
+            reason = _failure_message(cause) if cause is not None else "upstream failing"
+            await self._status(
+                gateway,
+                GatewayStatus.ERROR,
+                ctx=None,
+                cause="breaker",
+                error=f"circuit open: {reason}",
+            )
+        elif (
+            new is CircuitState.CLOSED
+            and old is CircuitState.HALF_OPEN
+            and gateway.status is GatewayStatus.ERROR
+            and self._is_live(gateway)
+        ):
+            await self._status(gateway, GatewayStatus.CONNECTED, ctx=None, cause="breaker")
+
+
+def _failure_message(exc: BaseException) -> str:
+    if isinstance(exc, ProviderError):
+        return f"{exc.code.value}: {exc.message}"
+    if isinstance(exc, CircuitOpenError):
+        return f"circuit open; retry in {exc.retry_after:.0f} s"
+    return type(exc).__name__
+
+
+def _failed(exc: BaseException) -> dict[str, Any]:
+    code = exc.code.value if isinstance(exc, ProviderError) else "CIRCUIT_OPEN"
+    return {"success": False, "code": code}

@@ -1,0 +1,65 @@
+"""The GraphQL ASGI view: builds the typed per-request context (auth and tenant scope)."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from app.auth.tokens import parse_bearer
+from app.container import Services
+from app.core.ids import parse_uuid
+from app.errors import ScopeForbiddenError
+from app.graphql.context import Context
+from app.organizations.service import membership_role
+
+
+async def resolve_auth(ctx: Context, authorization: str | None, organization: str | None) -> None:
+    """Fill the context's user and scope from a bearer token and an organization id."""
+    token = parse_bearer(authorization)
+    if token is None:
+        return
+    found = await ctx.services.auth.authenticate(token)
+    if found is None:
+        return
+    ctx.user, ctx.token_hash = found
+    if not organization:
+        return
+    org_id = parse_uuid(organization)
+    role = await membership_role(ctx.user.id, org_id) if org_id else None
+    if org_id is None or role is None:
+        ctx.scope_error = ScopeForbiddenError()
+        return
+    ctx.organization_id, ctx.role = org_id, role
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    def __init__(self, schema: object, *, graphiql: bool, **kwargs: object) -> None:
+        super().__init__(
+            schema,  # type: ignore[arg-type]
+            graphql_ide="graphiql" if graphiql else None,
+            allow_queries_via_get=False,
+            # The legacy graphql-ws protocol had an auth-bypass CVE: graphql-transport-ws only.
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        services: Services = request.app.state.services
+        ctx = Context(
+            request=request,
+            response=response,
+            services=services,
+            request_id=request.headers.get("x-request-id", "")[:64] or uuid4().hex,
+        )
+        if isinstance(request, Request):
+            await resolve_auth(
+                ctx, request.headers.get("authorization"), request.headers.get("x-organization-id")
+            )
+        return ctx

@@ -1,0 +1,79 @@
+"""The per-request GraphQL context: who is calling, in which scope, with which loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.types import Info as StrawberryInfo
+
+from app.auth.models import User
+from app.errors import AuthError, ScopeForbiddenError, UnauthenticatedError
+from app.organizations.models import OrganizationRole
+from app.service_context import ServiceContext
+
+if TYPE_CHECKING:
+    from app.container import Services
+    from app.graphql.loaders import Loaders
+
+
+@dataclass
+class Context:
+    request: Request | WebSocket
+    response: Response | WebSocket | None
+    services: Services
+    user: User | None = None
+    token_hash: str | None = None
+    organization_id: UUID | None = None
+    role: OrganizationRole | None = None
+    # Set when the request named an organization it may not use; raised lazily, so operations
+    # that need no scope (viewer, login) still work.
+    scope_error: AuthError | None = None
+    request_id: str | None = None
+    _loaders: Loaders | None = field(default=None, repr=False)
+
+    def require_user(self) -> User:
+        if self.user is None:
+            raise UnauthenticatedError()
+        return self.user
+
+    @cached_property
+    def _service_context(self) -> ServiceContext | AuthError:
+        if self.user is None:
+            return UnauthenticatedError()
+        if self.scope_error is not None:
+            return self.scope_error
+        client = self.request.client
+        return ServiceContext(
+            user_id=self.user.id,
+            organization_id=self.organization_id,
+            role=self.role or OrganizationRole.OWNER,
+            ip_address=client.host if client else None,
+            user_agent=self.request.headers.get("user-agent"),
+            request_id=self.request_id,
+        )
+
+    def service_context(self) -> ServiceContext:
+        """The tenant-scoped context for service calls; raises the auth error otherwise."""
+        ctx = self._service_context
+        if isinstance(ctx, AuthError):
+            raise ctx
+        return ctx
+
+    @property
+    def loaders(self) -> Loaders:
+        if self._loaders is None:
+            from app.graphql.loaders import Loaders
+
+            self._loaders = Loaders(self.require_user().id, self.service_context)
+        return self._loaders
+
+
+Info = StrawberryInfo[Context, None]
+
+__all__ = ["Context", "Info", "ScopeForbiddenError"]

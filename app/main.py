@@ -1,0 +1,55 @@
+"""The application factory: routes, middleware and lifespan; nothing happens at import time."""
+
+from __future__ import annotations
+
+import httpx
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Route, WebSocketRoute
+
+from app.config import Settings
+from app.core.body_limit import BodyLimitMiddleware
+from app.core.clock import Clock
+from app.graphql.app import GraphQLApp
+from app.graphql.schema import build_schema
+from app.health import healthz, readyz
+from app.lifespan import lifespan
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    upstream_transport: httpx.AsyncBaseTransport | None = None,
+) -> Starlette:
+    """Build the ASGI app. `clock` and `upstream_transport` exist for tests (fake time, fake
+    upstreams); production leaves them unset."""
+    schema = build_schema(
+        production=settings.is_production,
+        max_depth=settings.graphql_max_depth,
+        max_aliases=settings.graphql_max_aliases,
+        max_tokens=settings.graphql_max_tokens,
+    )
+    graphql = GraphQLApp(schema, graphiql=not settings.is_production)
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+    ]
+    middleware = [
+        Middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "X-Organization-Id", "X-Request-Id"],
+            max_age=600,
+        ),
+    ]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.clock = clock
+    app.state.upstream_transport = upstream_transport
+    return app

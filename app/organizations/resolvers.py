@@ -1,0 +1,89 @@
+"""Organization resolvers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from app import errors as domain
+from app.core.ids import parse_uuid
+from app.graphql.context import Info
+from app.graphql.errors import (
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    ValidationError,
+    to_member,
+)
+from app.graphql.permissions import require_user
+from app.organizations import service
+from app.organizations.models import OrganizationRole
+from app.organizations.types import (
+    AddOrganizationMemberInput,
+    CreateOrganizationInput,
+    Membership,
+    Organization,
+)
+from app.service_context import ServiceContext
+
+CreateOrganizationResult = Annotated[
+    Organization | ValidationError | ConflictError, strawberry.union("CreateOrganizationResult")
+]
+AddOrganizationMemberResult = Annotated[
+    Membership | ValidationError | NotFoundError | ForbiddenError | ConflictError,
+    strawberry.union("AddOrganizationMemberResult"),
+]
+
+
+def _user_context(info: Info) -> ServiceContext:
+    """Organization management acts as the user, whatever organization header came along."""
+    user = require_user(info)
+    request = info.context.request
+    return ServiceContext(
+        user_id=user.id,
+        ip_address=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+        request_id=info.context.request_id,
+    )
+
+
+@strawberry.type
+class OrganizationQuery:
+    @strawberry.field
+    async def organizations(self, info: Info) -> list[Organization]:
+        user = require_user(info)
+        rows = await service.organizations_of(user.id)
+        return [Organization.from_row(org, role) for org, role in rows]
+
+
+@strawberry.type
+class OrganizationMutation:
+    @strawberry.mutation
+    async def create_organization(
+        self, info: Info, input: CreateOrganizationInput
+    ) -> CreateOrganizationResult:
+        ctx = _user_context(info)
+        try:
+            org = await service.create_organization(ctx, input.name, input.slug)
+        except (domain.ValidationFailedError, domain.ConflictError) as exc:
+            return to_member(exc)  # type: ignore[return-value]
+        return Organization.from_row(org, OrganizationRole.OWNER)
+
+    @strawberry.mutation
+    async def add_organization_member(
+        self, info: Info, input: AddOrganizationMemberInput
+    ) -> AddOrganizationMemberResult:
+        ctx = _user_context(info)
+        try:
+            membership = await service.add_member(
+                ctx, parse_uuid(input.organization_id), input.email, input.role
+            )
+        except (
+            domain.ValidationFailedError,
+            domain.NotFoundError,
+            domain.ForbiddenError,
+            domain.ConflictError,
+        ) as exc:
+            return to_member(exc)  # type: ignore[return-value]
+        return Membership.from_row(membership)
