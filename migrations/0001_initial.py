@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', fields.UUIDField(primary_key=True, default=uuid7, unique=True, db_index=True)),
                 ('email', fields.CharField(max_length=254)),
-                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'login_failures', 'app': 'app', 'indexes': [Index(fields=['email', 'created_at'])], 'pk_attr': 'id', 'table_description': 'One failed login, kept in the database so throttling holds across server processes.'},
             bases=['Model'],

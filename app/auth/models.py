@@ -50,7 +50,9 @@ class LoginFailure(Model):
 
     id = fields.UUIDField(primary_key=True, default=uuid7)
     email = fields.CharField(max_length=254)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    # Set from the service's clock (not auto_now_add) so the throttle window and the records
+    # it counts use the same time source.
+    created_at = fields.DatetimeField()
 
     class Meta:
         table = "login_failures"

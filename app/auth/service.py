@@ -75,7 +75,7 @@ class AuthService:
             raise RateLimitedError("Too many failed logins; try again later.", retry_after)
         user = await User.get_or_none(email=email)
         if not await self._passwords.verify(user.password_hash if user else None, password):
-            await LoginFailure.create(email=email)
+            await LoginFailure.create(email=email, created_at=now)
             log.info("auth.login.failed")
             raise InvalidCredentialsError()
         assert user is not None

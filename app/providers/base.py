@@ -92,7 +92,11 @@ class BadRequestError(ProviderError):
 
 def is_breaker_failure(exc: BaseException) -> bool:
     """The predicate circuit breakers use to decide whether an exception counts against them."""
-    return isinstance(exc, ProviderError) and exc.counts_as_breaker_failure
+    if not isinstance(exc, ProviderError) or not exc.counts_as_breaker_failure:
+        return False
+    # A RATE_LIMITED without an upstream status is our own outgoing throttle refusing to send:
+    # the upstream was never asked, so it says nothing about the upstream's health.
+    return not (isinstance(exc, RateLimitedError) and exc.upstream_status is None)
 
 
 def retry_after_of(exc: BaseException) -> float | None:

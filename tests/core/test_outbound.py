@@ -177,3 +177,11 @@ async def test_syntactically_invalid_urls_are_refused_before_resolving() -> None
 
 def test_unsafe_target_error_is_a_value_error() -> None:
     assert issubclass(UnsafeTargetError, ValueError)
+
+
+@pytest.mark.parametrize("host", ["2130706433", "127.1", "0x7f.1", "017700000001"])
+async def test_numeric_shorthands_are_caught_by_the_system_resolver(host: str) -> None:
+    # Not IP literals to `ipaddress`, but inet_aton (and so the connection) reads them as
+    # 127.0.0.1. getaddrinfo parses them locally: no DNS query leaves the machine.
+    with pytest.raises(UnsafeTargetError, match="loopback"):
+        await ensure_public_target(f"http://{host}/", allow_private=False)
