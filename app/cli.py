@@ -37,6 +37,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         server_header=False,
         # uvicorn's own 16 MiB websocket message limit is far above anything the API needs.
         ws_max_size=1024 * 1024,
+        # Protocol-level pings keep idle subscription sockets alive through proxies and
+        # detect clients that vanished without closing.
+        ws_ping_interval=20.0,
+        ws_ping_timeout=20.0,
     )
     uvicorn.Server(config).run()
     return 0
@@ -97,6 +101,38 @@ def cmd_rotate_keys(args: argparse.Namespace) -> int:
     return 0 if report.remaining == 0 else 1
 
 
+def cmd_check_gateways(args: argparse.Namespace) -> int:
+    from tortoise import Tortoise
+
+    from app.container import build_services
+    from app.core.clock import SystemClock
+    from app.db import tortoise_config
+    from app.gateways.health_checker import CheckReport
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format.value)
+
+    async def run() -> CheckReport:
+        await Tortoise.init(config=tortoise_config(settings.database_url))
+        try:
+            # The same services as the server: status changes reach subscribers through the
+            # broker (Redis when configured) exactly as a server-side check would.
+            async with build_services(settings, SystemClock()) as services:
+                return await services.health_checker.run_once()
+        finally:
+            await Tortoise.close_connections()
+
+    report = asyncio.run(run())
+    print(
+        f"checked {report.checked} gateways: {report.healthy} healthy, {report.failed} failing, "
+        f"{report.skipped_open_circuit} skipped (circuit open); "
+        f"pruned {report.pruned_updates} old Telegram updates"
+    )
+    for gateway_id, error in report.failures.items():
+        print(f"  {gateway_id}: {error}")
+    return 0 if report.failed == 0 else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m app",
@@ -118,6 +154,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="only count the gateways that would change"
     )
     rotate.set_defaults(func=cmd_rotate_keys)
+    check = commands.add_parser(
+        "check-gateways",
+        help="run one health-check pass over connected and failing gateways, then exit",
+    )
+    check.set_defaults(func=cmd_check_gateways)
     return parser
 
 

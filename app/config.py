@@ -13,6 +13,8 @@ from typing import Annotated, Any, Self
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.core.crypto import parse_keys
+
 
 class AppEnv(StrEnum):
     DEVELOPMENT = "development"
@@ -82,6 +84,17 @@ class Settings(BaseSettings):
     def _cors_csv(cls, value: Any) -> Any:
         return _split_csv(value)
 
+    @field_validator("encryption_keys")
+    @classmethod
+    def _encryption_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        # Blank (`ENCRYPTION_KEYS=` copied from .env.example) means "not set".
+        if value is None or not value.get_secret_value().strip():
+            return None
+        # Parsed here so a malformed value stops start-up with one line, not a traceback from
+        # the lifespan; parse_keys' messages name the entry, never key bytes.
+        parse_keys(value.get_secret_value())
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
@@ -148,7 +161,10 @@ class Settings(BaseSettings):
         except ValidationError as exc:
             lines = []
             for error in exc.errors(include_url=False, include_input=False):
-                name = "_".join(str(part) for part in error["loc"]).upper() or "SETTINGS"
+                name = "_".join(str(part) for part in error["loc"]).upper()
                 message = error["msg"].removeprefix("Value error, ")
-                lines.append(f"invalid setting {name}: {message}")
+                # A cross-field rule has no single variable; its message names them.
+                lines.append(
+                    f"invalid setting {name}: {message}" if name else f"invalid settings: {message}"
+                )
             raise SettingsError("\n".join(lines)) from None

@@ -14,6 +14,7 @@ MODEL_MODULES = [
     "app.organizations.models",
     "app.gateways.models",
     "app.audit.models",
+    "app.webhooks.models",
 ]
 
 

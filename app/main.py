@@ -15,6 +15,7 @@ from app.graphql.app import GraphQLApp
 from app.graphql.schema import build_schema
 from app.health import healthz, readyz
 from app.lifespan import lifespan
+from app.webhooks.routes import telegram_webhook
 
 
 def create_app(
@@ -22,9 +23,10 @@ def create_app(
     *,
     clock: Clock | None = None,
     upstream_transport: httpx.AsyncBaseTransport | None = None,
+    run_health_checker: bool = True,
 ) -> Starlette:
-    """Build the ASGI app. `clock` and `upstream_transport` exist for tests (fake time, fake
-    upstreams); production leaves them unset."""
+    """Build the ASGI app. `clock`, `upstream_transport` and `run_health_checker` exist for
+    tests (fake time, fake upstreams, checks driven by hand); production leaves them as is."""
     schema = build_schema(
         production=settings.is_production,
         max_depth=settings.graphql_max_depth,
@@ -37,6 +39,7 @@ def create_app(
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        Route("/api/webhooks/telegram/{gateway_id}", telegram_webhook, methods=["GET", "POST"]),
     ]
     middleware = [
         Middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes),
@@ -52,4 +55,5 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     app.state.upstream_transport = upstream_transport
+    app.state.run_health_checker = run_health_checker
     return app

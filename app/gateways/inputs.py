@@ -24,7 +24,9 @@ from app.gateways.enums import AIProvider, GatewayType
 NAME_MAX = 100
 MODEL_MAX = 200
 CONFIG_MAX_BYTES = 16 * 1024
-TELEGRAM_TOKEN_RE = re.compile(r"^\d{5,20}:[A-Za-z0-9_-]{30,64}$")
+# fullmatch, never match: `$` also matches before a trailing newline. ASCII: `\d` would also
+# accept other scripts' digits, which no Telegram bot id contains.
+TELEGRAM_TOKEN_RE = re.compile(r"^\d{5,20}:[A-Za-z0-9_-]{30,64}$", re.ASCII)
 API_KEY_RE = re.compile(r"^\S{8,512}$")
 SIGNING_SECRET_RE = re.compile(r"^\S{16,256}$")
 
@@ -102,7 +104,7 @@ def check_credentials(
     match value:
         case TelegramBotCredentials():
             token = value.bot_token.strip()
-            if not TELEGRAM_TOKEN_RE.match(token):
+            if not TELEGRAM_TOKEN_RE.fullmatch(token):
                 issues.append(
                     FieldIssue(
                         "credentials.telegramBot.botToken",
@@ -121,7 +123,7 @@ def _check_ai(value: AICredentials, issues: list[FieldIssue]) -> AICredentials:
     api_key = value.api_key.strip() if value.api_key else None
     if api_key is None and value.provider is not AIProvider.OLLAMA:
         issues.append(FieldIssue(f"{path}.apiKey", "Required for this provider."))
-    elif api_key is not None and not API_KEY_RE.match(api_key):
+    elif api_key is not None and not API_KEY_RE.fullmatch(api_key):
         issues.append(FieldIssue(f"{path}.apiKey", "Use 8 to 512 characters without spaces."))
     base_url = value.base_url.strip() if value.base_url else None
     if base_url and (problem := validate_http_url(base_url)):
@@ -143,7 +145,7 @@ def _check_webhook(value: WebhookCredentials, issues: list[FieldIssue]) -> Webho
     if problem := validate_http_url(url):
         issues.append(FieldIssue(f"{path}.url", problem))
     secret = value.signing_secret or None
-    if secret is not None and not SIGNING_SECRET_RE.match(secret):
+    if secret is not None and not SIGNING_SECRET_RE.fullmatch(secret):
         issues.append(
             FieldIssue(f"{path}.signingSecret", "Use 16 to 256 characters without spaces.")
         )

@@ -36,6 +36,7 @@ from app.providers.base import (
     AuthInvalidError,
     GatewayHandle,
     ProviderError,
+    RateLimitedError,
     UnsupportedActionError,
 )
 from app.providers.registry import ProviderRegistry
@@ -214,6 +215,34 @@ class GatewayLifecycle:
             tested_at=self._clock.now(),
             gateway=await Gateway.get(id=gateway.id),
         )
+
+    async def background_check(self, gateway: Gateway, *, time_limit: float) -> str | None:
+        """The health checker's check: None when healthy, else the reason.
+
+        Never audited per run (a check every few minutes per gateway would drown the trail);
+        status changes it causes are audited by the status function like any other. A
+        rate-limited upstream is throttling, not down: it leaves the status as it is.
+        """
+        provider = self._providers.get(gateway.type)
+        try:
+            handle = self._handle(gateway)
+            async with asyncio.timeout(time_limit):
+                await self._guarded(gateway, lambda: provider.check_health(handle))
+        except RateLimitedError:
+            return None
+        except TimeoutError:
+            error: str | None = f"TIMEOUT: no answer within {time_limit:.0f} s"
+        except (ProviderError, CircuitOpenError) as exc:
+            error = _failure_message(exc)
+        else:
+            error = None
+        if error is not None:
+            await self._status(
+                gateway, GatewayStatus.ERROR, ctx=None, cause="health_check", error=error
+            )
+        elif gateway.status is GatewayStatus.ERROR and self._is_live(gateway):
+            await self._status(gateway, GatewayStatus.CONNECTED, ctx=None, cause="health_check")
+        return error
 
     @staticmethod
     def _is_live(gateway: Gateway) -> bool:

@@ -45,6 +45,9 @@ class Gateway(Model):
     last_connected_at = fields.DatetimeField(null=True)
     last_error_at = fields.DatetimeField(null=True)
     last_error: str | None = fields.TextField(null=True)
+    # When a health checker last claimed this gateway; the claim is what keeps several server
+    # processes from checking the same gateway in one interval.
+    health_checked_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

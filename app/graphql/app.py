@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from uuid import uuid4
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.schema.base import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UnsetType
 
 from app.auth.tokens import parse_bearer
 from app.container import Services
@@ -16,6 +20,8 @@ from app.core.ids import parse_uuid
 from app.errors import ScopeForbiddenError
 from app.graphql.context import Context
 from app.organizations.service import membership_role
+
+MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
 
 
 async def resolve_auth(ctx: Context, authorization: str | None, organization: str | None) -> None:
@@ -38,15 +44,31 @@ async def resolve_auth(ctx: Context, authorization: str | None, organization: st
 
 
 class GraphQLApp(GraphQL[Context, None]):
-    def __init__(self, schema: object, *, graphiql: bool, **kwargs: object) -> None:
+    def __init__(self, schema: BaseSchema, *, graphiql: bool) -> None:
         super().__init__(
-            schema,  # type: ignore[arg-type]
+            schema,
             graphql_ide="graphiql" if graphiql else None,
             allow_queries_via_get=False,
             # The legacy graphql-ws protocol had an auth-bypass CVE: graphql-transport-ws only.
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-            **kwargs,  # type: ignore[arg-type]
+            # A socket that never authenticates is closed (4408) instead of holding a slot.
+            connection_init_wait_timeout=timedelta(seconds=10),
+            max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Authenticate the socket from the `connection_init` payload; refuse with 4403."""
+        params = context.connection_params or {}
+        authorization = params.get("authorization")
+        organization = params.get("organizationId")
+        await resolve_auth(
+            context,
+            authorization if isinstance(authorization, str) else None,
+            organization if isinstance(organization, str) else None,
+        )
+        if context.user is None or context.scope_error is not None:
+            raise ConnectionRejectionError()
+        return await super().on_ws_connect(context)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

@@ -35,6 +35,8 @@ class Context:
     # that need no scope (viewer, login) still work.
     scope_error: AuthError | None = None
     request_id: str | None = None
+    # graphql-transport-ws `connection_init` payload; strawberry fills it before on_ws_connect.
+    connection_params: dict[str, object] | None = None
     _loaders: Loaders | None = field(default=None, repr=False)
 
     def require_user(self) -> User:
@@ -64,6 +66,10 @@ class Context:
         if isinstance(ctx, AuthError):
             raise ctx
         return ctx
+
+    def reset_loaders(self) -> None:
+        """Forget cached rows: a subscription starts each event with fresh loaders."""
+        self._loaders = None
 
     @property
     def loaders(self) -> Loaders:

@@ -22,6 +22,7 @@ from app.audit.resolvers import AuditQuery
 from app.auth.resolvers import AuthMutation, AuthQuery
 from app.gateways.action_resolvers import GatewayActionMutation
 from app.gateways.resolvers import GatewayMutation, GatewayQuery
+from app.gateways.subscriptions import GatewaySubscription
 from app.graphql.errors import (
     ConflictError,
     ForbiddenError,
@@ -33,15 +34,21 @@ from app.graphql.errors import (
     should_mask,
 )
 from app.organizations.resolvers import OrganizationMutation, OrganizationQuery
+from app.webhooks.resolvers import WebhookQuery
 
 
 @strawberry.type
-class Query(AuthQuery, OrganizationQuery, GatewayQuery, AuditQuery):
+class Query(AuthQuery, OrganizationQuery, GatewayQuery, AuditQuery, WebhookQuery):
     pass
 
 
 @strawberry.type
 class Mutation(AuthMutation, OrganizationMutation, GatewayMutation, GatewayActionMutation):
+    pass
+
+
+@strawberry.type
+class Subscription(GatewaySubscription):
     pass
 
 
@@ -68,6 +75,7 @@ def build_schema(
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         # Types reachable only through unions/interfaces at runtime are listed explicitly.
         types=[

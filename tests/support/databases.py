@@ -17,6 +17,7 @@ import asyncpg
 from app.migrate import apply_migrations
 
 APP_TABLES = (
+    "telegram_updates",
     "audit_events",
     "auth_tokens",
     "login_failures",

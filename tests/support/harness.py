@@ -127,7 +127,9 @@ async def running_app(
     # after a SQLite test, a PostgreSQL test would reuse `?` placeholders. One process of the
     # real server talks to one database, so only a test run that alternates engines needs this.
     EXECUTOR_CACHE.clear()
-    app = create_app(settings, clock=clock, upstream_transport=upstream_transport)
+    app = create_app(
+        settings, clock=clock, upstream_transport=upstream_transport, run_health_checker=False
+    )
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

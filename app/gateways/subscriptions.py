@@ -1,0 +1,75 @@
+"""Live gateway status over graphql-transport-ws, fed by the broker (local or Redis)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from datetime import datetime
+from uuid import UUID
+
+import strawberry
+from graphql import GraphQLError
+
+from app.core.ids import parse_uuid
+from app.events.broker import EventFilter
+from app.events.types import GatewayStatusChanged
+from app.gateways.types import Gateway
+from app.graphql.context import Info
+from app.graphql.permissions import require_scope
+from app.graphql.scalars import GatewayStatus
+from app.service_context import ServiceContext
+
+
+@strawberry.type
+class GatewayStatusEvent:
+    gateway: Gateway
+    previous_status: GatewayStatus | None
+    status: GatewayStatus
+    error: str | None
+    occurred_at: datetime
+
+
+def in_scope(ctx: ServiceContext, gateway_id: UUID | None) -> EventFilter:
+    """The events one subscriber may receive: its scope's, optionally one gateway's."""
+    org_id, user_id = ctx.organization_id, ctx.user_id
+
+    def accept(event: GatewayStatusChanged) -> bool:
+        if gateway_id is not None and event.gateway_id != gateway_id:
+            return False
+        if org_id is not None:
+            return event.organization_id == org_id
+        return event.organization_id is None and event.owner_id == user_id
+
+    return accept
+
+
+@strawberry.type
+class GatewaySubscription:
+    @strawberry.subscription(
+        description="Status changes of the gateways in the connection's scope; one gateway when "
+        "gatewayId is given."
+    )
+    async def gateway_status_changed(
+        self, info: Info, gateway_id: strawberry.ID | None = None
+    ) -> AsyncGenerator[GatewayStatusEvent, None]:
+        ctx = require_scope(info)
+        wanted = parse_uuid(gateway_id) if gateway_id is not None else None
+        services = info.context.services
+        if gateway_id is not None and await services.gateways.get(ctx, wanted) is None:
+            raise GraphQLError("Gateway not found.", extensions={"code": "NOT_FOUND"})
+        # The filter runs inside the broker's fan-out, so other tenants' events never even
+        # reach this subscriber's queue.
+        async with services.broker.subscribe(accept=in_scope(ctx, wanted)) as events:
+            async for event in events:
+                # Fresh loaders per event: the gateway is read as it is now, and still through
+                # the scope-bound loader, so a gateway that left the scope is not sent.
+                info.context.reset_loaders()
+                row = await info.context.loaders.gateways.load(event.gateway_id)
+                if row is None:
+                    continue
+                yield GatewayStatusEvent(
+                    gateway=Gateway.from_row(row),
+                    previous_status=event.previous_status,
+                    status=event.status,
+                    error=event.error,
+                    occurred_at=event.occurred_at,
+                )

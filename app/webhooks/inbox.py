@@ -1,0 +1,121 @@
+"""Reading a Telegram update into an inbox row, and storing it exactly once.
+
+Telegram redelivers an update until it gets a 2xx, so storing must be idempotent: the unique
+(gateway, update_id) pair turns a redelivery into a no-op insert. Unknown update kinds are stored
+as "other" rather than refused: a non-2xx would make Telegram retry it forever.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from app.webhooks.models import TelegramUpdate
+
+UPDATE_TYPES = (
+    "message",
+    "edited_message",
+    "channel_post",
+    "edited_channel_post",
+    "business_connection",
+    "business_message",
+    "edited_business_message",
+    "deleted_business_messages",
+    "guest_message",
+    "message_reaction",
+    "message_reaction_count",
+    "inline_query",
+    "chosen_inline_result",
+    "callback_query",
+    "shipping_query",
+    "pre_checkout_query",
+    "purchased_paid_media",
+    "poll",
+    "poll_answer",
+    "my_chat_member",
+    "chat_member",
+    "chat_join_request",
+    "chat_boost",
+    "removed_chat_boost",
+    "managed_bot",
+)
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+TEXT_MAX = 10_000
+
+
+class MalformedUpdateError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedUpdate:
+    update_id: int
+    update_type: str
+    chat_id: int | None
+    from_user_id: int | None
+    text: str | None
+    payload: dict[str, Any]
+
+
+def _int64(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and INT64_MIN <= value <= INT64_MAX:
+        return value
+    return None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def parse_update(payload: Any) -> ParsedUpdate:
+    if not isinstance(payload, dict):
+        raise MalformedUpdateError("the body must be a JSON object")
+    update_id = _int64(payload.get("update_id"))
+    if update_id is None:
+        raise MalformedUpdateError("update_id must be an integer")
+    update_type = next((t for t in UPDATE_TYPES if t in payload), "other")
+    body = _dict(payload.get(update_type))
+    # Where the chat and the sender sit differs per kind: a message has them at the top, a
+    # callback query nests the message, reactions have `user`/`actor_chat`.
+    message = _dict(body.get("message")) or body
+    chat = _dict(message.get("chat")) or None
+    sender = body.get("from") if isinstance(body.get("from"), dict) else body.get("user")
+    text = message.get("text") or message.get("caption") or body.get("data") or body.get("query")
+    return ParsedUpdate(
+        update_id=update_id,
+        update_type=update_type,
+        chat_id=_int64(chat.get("id")) if chat else None,
+        from_user_id=_int64(sender.get("id")) if isinstance(sender, dict) else None,
+        text=text[:TEXT_MAX] if isinstance(text, str) else None,
+        payload=payload,
+    )
+
+
+async def store_update(gateway_id: UUID, update: ParsedUpdate, received_at: datetime) -> None:
+    """One INSERT that ignores a duplicate (gateway, update_id); raises on storage failure."""
+    await TelegramUpdate.bulk_create(
+        [
+            TelegramUpdate(
+                gateway_id=gateway_id,
+                update_id=update.update_id,
+                update_type=update.update_type,
+                chat_id=update.chat_id,
+                from_user_id=update.from_user_id,
+                text=update.text,
+                payload=update.payload,
+                received_at=received_at,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+
+
+async def prune_updates(older_than: datetime) -> int:
+    deleted: int = await TelegramUpdate.filter(received_at__lt=older_than).delete()
+    return deleted
+
+
+def retention_cutoff(now: datetime, days: int) -> datetime:
+    return now - timedelta(days=days)
