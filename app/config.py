@@ -38,7 +38,10 @@ def _split_csv(value: Any) -> Any:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+    # Empty values count as unset, so a copied .env.example (all keys, many blank) works as is.
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", frozen=True, env_ignore_empty=True
+    )
 
     app_env: AppEnv = AppEnv.DEVELOPMENT
     host: str = "127.0.0.1"

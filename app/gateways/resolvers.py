@@ -16,6 +16,7 @@ from app.graphql.errors import (
     NotFoundError,
     QuotaExceededError,
     ValidationError,
+    bad_arguments,
     to_member,
 )
 from app.graphql.permissions import require_scope
@@ -63,8 +64,7 @@ class GatewayQuery:
         try:
             result = await info.context.services.gateways.list(ctx, service_filter, page, page_size)
         except domain.ValidationFailedError as exc:
-            detail = "; ".join(f"{i.field}: {i.message}" for i in exc.issues)
-            raise domain_input_error(detail) from None
+            raise bad_arguments(exc) from None
         return GatewayPage(
             items=[Gateway.from_row(r) for r in result.items],
             total=result.total,
@@ -92,14 +92,6 @@ class GatewayQuery:
             )
             for p in info.context.services.providers.all()
         ]
-
-
-def domain_input_error(detail: str) -> Exception:
-    # Query arguments have no result union to carry a ValidationError: report them like a
-    # GraphQL argument error, with a code the SPA can branch on.
-    from graphql import GraphQLError
-
-    return GraphQLError(f"Invalid arguments: {detail}", extensions={"code": "BAD_USER_INPUT"})
 
 
 @strawberry.type

@@ -135,6 +135,13 @@ def to_member(exc: Exception) -> Error:
     raise exc
 
 
+def bad_arguments(exc: domain.ValidationFailedError) -> GraphQLError:
+    """Query arguments have no result union to carry a ValidationError: they are reported like
+    GraphQL's own argument errors, with a code the SPA can branch on."""
+    detail = "; ".join(f"{i.field}: {i.message}" for i in exc.issues)
+    return GraphQLError(f"Invalid arguments: {detail}", extensions={"code": "BAD_USER_INPUT"})
+
+
 def auth_error(exc: domain.AuthError) -> GraphQLError:
     return GraphQLError(exc.message, extensions={"code": exc.code})
 
