@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ('received_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('processed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'telegram_updates', 'app': 'app', 'unique_together': (('gateway', 'update_id'),), 'indexes': [Index(fields=['gateway', 'received_at']), Index(fields=['received_at'])], 'pk_attr': 'id'},
+            options={'table': 'telegram_updates', 'app': 'app', 'unique_together': (('gateway', 'update_id'),), 'indexes': [Index(fields=['gateway_id', 'received_at']), Index(fields=['received_at'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.AddField(

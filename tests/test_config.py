@@ -1,4 +1,4 @@
-"""Settings from the environment (app/config.py): validation, one line per bad variable, defaults."""
+"""Settings from the environment (app/config.py): validation, one line per bad variable."""
 
 from __future__ import annotations
 
@@ -45,7 +45,6 @@ def error_lines(monkeypatch: pytest.MonkeyPatch, **env: str) -> list[str]:
         ("PORT", "0", "greater than or equal to 1"),
         ("PORT", "65536", "less than or equal to 65535"),
         ("APP_ENV", "staging", "'development', 'test' or 'production'"),
-        ("APP_ENV", "", "'development', 'test' or 'production'"),
         ("DATABASE_URL", "mysql://root@localhost/gw", "sqlite://, postgres:// or postgresql://"),
         ("DATABASE_URL", "data/gateway.sqlite3", "sqlite://, postgres:// or postgresql://"),
         ("LOG_LEVEL", "verbose", "DEBUG, INFO, WARNING, ERROR, CRITICAL"),
@@ -145,10 +144,25 @@ def test_production_with_keys_loads(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.encryption_keys.get_secret_value() == f"{KEY_A}, {KEY_B}"
 
 
+def test_empty_values_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A copied .env.example has every key, many of them blank.
+    for name in ("APP_ENV", "PORT", "DATABASE_URL", "ENCRYPTION_KEYS", "CORS_ORIGINS", "LOG_LEVEL"):
+        monkeypatch.setenv(name, "")
+
+    settings = load()
+
+    assert settings.app_env is AppEnv.DEVELOPMENT
+    assert settings.port == 8000
+    assert settings.database_url == "sqlite://data/gateway.sqlite3"
+    assert settings.encryption_keys is None
+    assert settings.cors_origins == []
+    assert settings.log_level == "INFO"
+
+
 def test_blank_encryption_keys_mean_unset_outside_production(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("ENCRYPTION_KEYS", "")
+    monkeypatch.setenv("ENCRYPTION_KEYS", "  ")
 
     assert load().encryption_keys is None
 

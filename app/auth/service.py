@@ -61,21 +61,28 @@ class AuthService:
     async def login(self, email: str, password: str) -> IssuedToken:
         email = email.strip().lower()
         now = self._clock.now()
-        since = now - FAILED_LOGIN_WINDOW
-        failures = (
-            await LoginFailure.filter(email=email, created_at__gte=since)
-            .order_by("created_at")
+        # The attempt is recorded *before* it is judged and the count includes it, so parallel
+        # attempts see each other: the k-th recorded attempt counts at least k rows, and only the
+        # first MAX_FAILED_LOGINS reach the password check. (Counting first and recording after
+        # the slow hash let a burst of concurrent guesses all pass the count.)
+        attempt = await LoginFailure.create(email=email, created_at=now)
+        recent = (
+            await LoginFailure.filter(email=email, created_at__gte=now - FAILED_LOGIN_WINDOW)
+            .exclude(id=attempt.id)
+            .order_by("created_at", "id")
             .values_list("created_at", flat=True)
         )
-        if len(failures) >= MAX_FAILED_LOGINS:
+        if len(recent) >= MAX_FAILED_LOGINS:
+            # A refused attempt is not a failure: it must not extend the lockout.
+            await LoginFailure.filter(id=attempt.id).delete()
             # The window reopens when the oldest counted failure ages out.
-            oldest: datetime = failures[-MAX_FAILED_LOGINS]  # type: ignore[assignment]
+            oldest: datetime = recent[-MAX_FAILED_LOGINS]  # type: ignore[assignment]
             retry_after = max(1.0, (oldest + FAILED_LOGIN_WINDOW - now).total_seconds())
             log.warning("auth.login.throttled")
             raise RateLimitedError("Too many failed logins; try again later.", retry_after)
         user = await User.get_or_none(email=email)
         if not await self._passwords.verify(user.password_hash if user else None, password):
-            await LoginFailure.create(email=email, created_at=now)
+            # The attempt recorded above stays as the failure record.
             log.info("auth.login.failed")
             raise InvalidCredentialsError()
         assert user is not None

@@ -32,7 +32,12 @@ class TelegramBotCredentials:
 
     def hint(self) -> str:
         """Bot id and the last 4 characters, e.g. "123456789:…x9Qa"."""
-        return f"{self.bot_id}:{mask_tail(self.bot_token.split(':', 1)[-1])}"
+        bot_id, colon, secret = self.bot_token.partition(":")
+        if not (colon and bot_id.isascii() and bot_id.isdigit()):
+            # Not a token's shape (an API key pasted into the wrong field?): the part before
+            # the colon is not a public bot id, so none of it is shown.
+            return mask_tail(self.bot_token)
+        return f"{bot_id}:{mask_tail(secret)}"
 
     def __repr__(self) -> str:
         return f"TelegramBotCredentials(bot_token={self.hint()!r})"

@@ -6,7 +6,12 @@ import strawberry
 from strawberry.scalars import JSON
 
 from app.gateways import inputs
-from app.gateways.credentials import AICredentials, TelegramBotCredentials, WebhookCredentials
+from app.gateways.credentials import (
+    AICredentials,
+    TelegramBotCredentials,
+    WebhookCredentials,
+    mask_tail,
+)
 from app.gateways.service import GatewayFilter as ServiceFilter
 from app.graphql.scalars import AIProvider, GatewayStatus, GatewayType
 
@@ -23,9 +28,16 @@ class GatewayFilter:
         return ServiceFilter(type=self.type, status=self.status, search=self.search)
 
 
+# The credentials inputs hold secrets as the client sent them: their reprs (what a log line or
+# a traceback with locals shows) are masked like the credentials they become.
+
+
 @strawberry.input
 class TelegramBotCredentialsInput:
     bot_token: str
+
+    def __repr__(self) -> str:
+        return f"TelegramBotCredentialsInput(bot_token={mask_tail(self.bot_token)!r})"
 
 
 @strawberry.input
@@ -37,11 +49,19 @@ class AICredentialsInput:
     base_url: str | None = None
     model: str | None = None
 
+    def __repr__(self) -> str:
+        key = mask_tail(self.api_key) if self.api_key else None
+        return f"AICredentialsInput(provider={self.provider.value}, api_key={key!r})"
+
 
 @strawberry.input
 class WebhookCredentialsInput:
     url: str
     signing_secret: str | None = None
+
+    def __repr__(self) -> str:
+        secret = "***" if self.signing_secret else None
+        return f"WebhookCredentialsInput(signing_secret={secret!r})"
 
 
 @strawberry.input(one_of=True, description="Exactly one member, matching the gateway's type.")

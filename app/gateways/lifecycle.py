@@ -145,12 +145,13 @@ class GatewayLifecycle:
         gateway = await self._gateways.require(ctx, gateway_id)
         ctx.require_write("disconnect gateways")
         provider = self._providers.get(gateway.type)
-        handle = self._handle(gateway)
         try:
+            handle = self._handle(gateway)  # undecryptable credentials raise AuthInvalidError
             await self._guarded(gateway, lambda: provider.disconnect(handle))
         except AuthInvalidError:
-            # The upstream no longer accepts these credentials, so nothing it holds for them can
-            # be removed by us either; the local disconnect still has to happen.
+            # The upstream no longer accepts these credentials (or we can no longer read them),
+            # so nothing it holds for them can be removed by us; the local disconnect still has
+            # to happen.
             log.warning("gateway.disconnect.auth_invalid", extra={"gateway_id": str(gateway.id)})
         await Gateway.filter(id=gateway.id).update(webhook_secret_hash=None)
         gateway = await self._status(
@@ -231,17 +232,23 @@ class GatewayLifecycle:
         except RateLimitedError:
             return None
         except TimeoutError:
-            error: str | None = f"TIMEOUT: no answer within {time_limit:.0f} s"
+            error: str | None = f"TIMEOUT: no answer within {time_limit:g} s"
         except (ProviderError, CircuitOpenError) as exc:
             error = _failure_message(exc)
         else:
             error = None
+        # `gateway` was read when the pass claimed it; the user may have disconnected it or
+        # replaced its credentials while the check ran. The verdict applies only to a gateway
+        # that is still live, judged as it is now.
+        current = await Gateway.get_or_none(id=gateway.id)
+        if current is None or current.status not in (GatewayStatus.CONNECTED, GatewayStatus.ERROR):
+            return error
         if error is not None:
             await self._status(
-                gateway, GatewayStatus.ERROR, ctx=None, cause="health_check", error=error
+                current, GatewayStatus.ERROR, ctx=None, cause="health_check", error=error
             )
-        elif gateway.status is GatewayStatus.ERROR and self._is_live(gateway):
-            await self._status(gateway, GatewayStatus.CONNECTED, ctx=None, cause="health_check")
+        elif current.status is GatewayStatus.ERROR and self._is_live(current):
+            await self._status(current, GatewayStatus.CONNECTED, ctx=None, cause="health_check")
         return error
 
     @staticmethod

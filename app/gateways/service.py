@@ -16,6 +16,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from app.audit.service import audit
+from app.auth.models import User
 from app.core.ids import uuid7
 from app.errors import FieldIssue, NotFoundError, QuotaExceededError, ValidationFailedError
 from app.gateways.enums import GatewayStatus, GatewayType
@@ -29,6 +30,7 @@ from app.gateways.inputs import (
 from app.gateways.models import Gateway
 from app.gateways.status import StatusChanger
 from app.gateways.vault import CredentialVault
+from app.organizations.models import Organization
 from app.service_context import ServiceContext
 
 log = logging.getLogger("app.gateways")
@@ -134,15 +136,12 @@ class GatewayService:
         config = check_config(data.config, issues)
         if issues or credentials is None:
             raise ValidationFailedError(issues)
-        if self._max_per_tenant and await scoped(ctx).count() >= self._max_per_tenant:
-            raise QuotaExceededError(
-                f"This scope already has the maximum of {self._max_per_tenant} gateways.",
-                self._max_per_tenant,
-            )
         # The id is chosen before the insert because it is the ciphertext's associated data.
         gateway_id = uuid7()
         ciphertext, key_id = self.vault.seal(gateway_id, credentials)
         async with in_transaction():
+            if self._max_per_tenant:
+                await self._check_quota(ctx)
             gateway = await Gateway.create(
                 id=gateway_id,
                 owner_id=ctx.user_id,
@@ -161,6 +160,19 @@ class GatewayService:
             )
         log.info("gateway.create.succeeded", extra={"gateway_id": str(gateway.id)})
         return gateway
+
+    async def _check_quota(self, ctx: ServiceContext) -> None:
+        """Inside the create transaction: count under a lock on the scope's row (the organization,
+        or the user for the personal scope), so concurrent creates cannot all pass the check."""
+        if ctx.organization_id is not None:
+            await Organization.select_for_update(no_key=True).get_or_none(id=ctx.organization_id)
+        else:
+            await User.select_for_update(no_key=True).get_or_none(id=ctx.user_id)
+        if await scoped(ctx).count() >= self._max_per_tenant:
+            raise QuotaExceededError(
+                f"This scope already has the maximum of {self._max_per_tenant} gateways.",
+                self._max_per_tenant,
+            )
 
     async def update(
         self, ctx: ServiceContext, gateway_id: UUID | None, data: UpdateGatewayInput

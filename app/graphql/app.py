@@ -61,10 +61,14 @@ class GraphQLApp(GraphQL[Context, None]):
         params = context.connection_params or {}
         authorization = params.get("authorization")
         organization = params.get("organizationId")
+        if organization is not None and not isinstance(organization, str):
+            # A scope that is present but not an id is a bad scope, not "no scope": silently
+            # falling back to the personal scope would show the client the wrong tenant's events.
+            raise ConnectionRejectionError()
         await resolve_auth(
             context,
             authorization if isinstance(authorization, str) else None,
-            organization if isinstance(organization, str) else None,
+            organization,
         )
         if context.user is None or context.scope_error is not None:
             raise ConnectionRejectionError()

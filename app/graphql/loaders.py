@@ -6,6 +6,7 @@ organization's members) can never reach into another tenant even if an id leaks 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from uuid import UUID
 
@@ -26,6 +27,9 @@ class Loaders:
         self._user_id = user_id
         self._scope = scope
         self._my_org_ids: list[UUID] | None = None
+        # The users and organizations loaders dispatch in the same tick and both need the ids:
+        # without the lock each would miss the cache and run the same query.
+        self._my_org_ids_lock = asyncio.Lock()
         self.users = DataLoader[UUID, User | None](self._load_users)
         self.organizations = DataLoader[UUID, Organization | None](self._load_organizations)
         self.gateways = DataLoader[UUID, Gateway | None](self._load_gateways)
@@ -34,12 +38,13 @@ class Loaders:
         self.memberships_of_user = DataLoader[UUID, list[Membership]](self._load_user_memberships)
 
     async def my_organization_ids(self) -> list[UUID]:
-        if self._my_org_ids is None:
-            ids = await Membership.filter(user_id=self._user_id).values_list(
-                "organization_id", flat=True
-            )
-            self._my_org_ids = [UUID(str(i)) for i in ids]
-        return self._my_org_ids
+        async with self._my_org_ids_lock:
+            if self._my_org_ids is None:
+                ids = await Membership.filter(user_id=self._user_id).values_list(
+                    "organization_id", flat=True
+                )
+                self._my_org_ids = [UUID(str(i)) for i in ids]
+            return self._my_org_ids
 
     async def _load_users(self, ids: Sequence[UUID]) -> list[User | None]:
         # Visible: the caller, and people who share an organization with the caller.

@@ -7,6 +7,8 @@ as "other" rather than refused: a non-2xx would make Telegram retry it forever.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,6 +45,11 @@ UPDATE_TYPES = (
 )
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 TEXT_MAX = 10_000
+# What no database column takes: NUL (PostgreSQL text and jsonb refuse it) and lone surrogates
+# (not encodable as UTF-8 at all). In a body they can only come from a `\u0000` or `\uD800`-
+# `\uDFFF` escape, or from raw UTF-8-encoded surrogates, which json.loads lets through.
+_UNSTORABLE_IN_BODY = re.compile(rb"\\u0000|\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 
 
 class MalformedUpdateError(ValueError):
@@ -69,6 +76,35 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _storable(value: Any) -> Any:
+    """`value` with every unstorable character replaced by U+FFFD, in keys and values."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_UNSTORABLE.sub("\ufffd", k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
+
+
+def decode_update(body: bytes) -> ParsedUpdate:
+    """Parse a webhook body into an update that the database can store.
+
+    An update that could never be stored would be answered 503 again and again, and Telegram
+    would redeliver it (holding back that chat's later updates) for a day: characters no column
+    takes are replaced instead. Anything that is not an update raises MalformedUpdateError.
+    """
+    try:
+        payload = json.loads(body)
+        if _UNSTORABLE_IN_BODY.search(body):
+            payload = _storable(payload)
+    except RecursionError:
+        raise MalformedUpdateError("the body is nested too deeply") from None
+    except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError
+        raise MalformedUpdateError(f"the body is not JSON ({exc})") from None
+    return parse_update(payload)
+
+
 def parse_update(payload: Any) -> ParsedUpdate:
     if not isinstance(payload, dict):
         raise MalformedUpdateError("the body must be a JSON object")
@@ -82,7 +118,9 @@ def parse_update(payload: Any) -> ParsedUpdate:
     message = _dict(body.get("message")) or body
     chat = _dict(message.get("chat")) or None
     sender = body.get("from") if isinstance(body.get("from"), dict) else body.get("user")
-    text = message.get("text") or message.get("caption") or body.get("data") or body.get("query")
+    # A callback query's text is the pressed button's data: the nested message is the bot's own,
+    # and the row's sender is the user who pressed.
+    text = body.get("data") or message.get("text") or message.get("caption") or body.get("query")
     return ParsedUpdate(
         update_id=update_id,
         update_type=update_type,

@@ -32,4 +32,4 @@ class TelegramUpdate(Model):
         table = "telegram_updates"
         # The inbox's idempotency key: a redelivered update hits this and stores nothing new.
         unique_together = (("gateway", "update_id"),)
-        indexes = (("gateway", "received_at"), ("received_at",))
+        indexes = (("gateway_id", "received_at"), ("received_at",))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from datetime import timedelta
 
@@ -22,7 +21,7 @@ from app.core.ids import parse_uuid
 from app.gateways.enums import GatewayStatus, GatewayType
 from app.gateways.models import Gateway
 from app.webhooks.directory import GatewayEntry
-from app.webhooks.inbox import MalformedUpdateError, parse_update, store_update
+from app.webhooks.inbox import MalformedUpdateError, decode_update, store_update
 
 log = logging.getLogger("app.webhooks")
 
@@ -54,8 +53,8 @@ async def telegram_webhook(request: Request) -> Response:
     if len(body) > MAX_BODY_BYTES:
         return PlainTextResponse("Request body too large.", status_code=413)
     try:
-        update = parse_update(json.loads(body))
-    except (ValueError, MalformedUpdateError) as exc:
+        update = decode_update(body)
+    except MalformedUpdateError as exc:
         return PlainTextResponse(f"Malformed update: {exc}", status_code=400)
     try:
         await store_update(entry.id, update, services.clock.now())

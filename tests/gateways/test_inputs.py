@@ -445,9 +445,7 @@ def test_config_over_16_kib_is_refused() -> None:
         ),
         (
             GatewayType.WEBHOOK,
-            CredentialsInput(
-                webhook=WebhookCredentials(url="nope", signing_secret=SIGNING + " x")
-            ),
+            CredentialsInput(webhook=WebhookCredentials(url="nope", signing_secret=SIGNING + " x")),
             SIGNING,
         ),
     ],
