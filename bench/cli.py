@@ -129,6 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 found = [failed_row(f"{name} [{engine}]", Verdict.SKIPPED, str(exc))]
             except (ServerError, GeneratorError) as exc:
                 found = [failed_row(f"{name} [{engine}]", Verdict.ERROR, str(exc))]
+            except Exception as exc:  # a broken scenario must not hide the others' figures
+                reason = f"{type(exc).__name__}: {exc}"
+                found = [failed_row(f"{name} [{engine}]", Verdict.ERROR, reason)]
             print(f" {time.monotonic() - started:.0f} s", flush=True)
             rows += found
     print()

@@ -11,7 +11,7 @@ import httpx
 
 from bench.databases import Engine
 from bench.load import LoadSpec
-from bench.measure import Options, error_note, measure_pair, served
+from bench.measure import Options, cpu_note, error_note, measure_pair, served
 from bench.process import ServerProcess
 from bench.report import Row, Verdict, failed_row, ratio_row
 
@@ -68,16 +68,11 @@ def run(engine: Engine, options: Options) -> list[Row]:
         if mismatch:
             return [failed_row(scenario, Verdict.ERROR, f"routes disagree: {mismatch}")]
         pair = measure_pair(server, baseline, subject, options)
-    notes = [
+    errors = [
         n for n in (error_note(pair.baseline, "bare"), error_note(pair.subject, "GraphQL")) if n
     ]
-    row = ratio_row(
-        scenario,
-        "req/s",
-        pair.baseline.rps,
-        pair.subject.rps,
-        TARGET,
-        "; ".join(notes),
-    )
+    notes = [*errors, cpu_note(pair, "bare", "GraphQL")]
+    row = ratio_row(scenario, "req/s", pair.baseline.rps, pair.subject.rps, TARGET)
+    row = dataclasses.replace(row, note="; ".join(n for n in notes if n))
     # Failed answers are cheap and would inflate a side's rate: such a figure is not a result.
-    return [dataclasses.replace(row, verdict=Verdict.ERROR) if notes else row]
+    return [dataclasses.replace(row, verdict=Verdict.ERROR) if errors else row]

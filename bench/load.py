@@ -36,10 +36,16 @@ class LoadResult:
     seconds: float
     errors: int
     detail: str = ""
+    # CPU seconds the server process (all its threads) used meanwhile; set by the runner.
+    server_cpu: float = 0.0
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return 1000 * self.server_cpu / self.requests if self.requests else 0.0
 
     def __add__(self, other: LoadResult) -> LoadResult:
         detail = "; ".join(d for d in (self.detail, other.detail) if d)
@@ -48,6 +54,7 @@ class LoadResult:
             self.seconds + other.seconds,
             self.errors + other.errors,
             detail,
+            self.server_cpu + other.server_cpu,
         )
 
 

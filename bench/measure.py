@@ -71,9 +71,10 @@ def measure_pair(
 
     def run(spec: LoadSpec, seconds: float) -> LoadResult:
         spec = dataclasses.replace(spec, counter_start=next(starts) * COUNTER_STRIDE)
+        cpu = server.cpu_seconds()
         result = options.generator.run(server.base_url, spec, options.connections, seconds)
         server.check_alive()
-        return result
+        return dataclasses.replace(result, server_cpu=server.cpu_seconds() - cpu)
 
     if options.warmup > 0:
         run(baseline, options.warmup)
@@ -84,6 +85,17 @@ def measure_pair(
         pair.baseline += run(baseline, options.duration / halves)
         pair.subject += run(subject, options.duration / halves)
     return pair
+
+
+def cpu_note(pair: Pair, baseline: str, subject: str) -> str:
+    """Server CPU per request of each side: unlike rates, barely moved by other processes."""
+    b, s = pair.baseline.cpu_ms_per_request, pair.subject.cpu_ms_per_request
+    if not b or not s:
+        return ""
+    return (
+        f"server CPU per request: {baseline} {b:.2f} ms, {subject} {s:.2f} ms "
+        f"(CPU ratio {b / s:.2f})"
+    )
 
 
 def error_note(result: LoadResult, side: str) -> str:

@@ -11,7 +11,7 @@ import httpx
 
 from bench.databases import Engine
 from bench.load import COUNTER, LoadSpec
-from bench.measure import Options, error_note, measure_pair, served
+from bench.measure import Options, cpu_note, error_note, measure_pair, served
 from bench.process import ServerProcess
 from bench.report import Row, Verdict, failed_row, ratio_row
 
@@ -92,6 +92,7 @@ def run(engine: Engine, options: Options) -> list[Row]:
         )
     elif synchronous:
         notes.append(f"SQLite synchronous={synchronous}")
+    notes.append(cpu_note(pair, "bare", "route"))
     row = ratio_row(scenario, "updates/s", pair.baseline.rps, pair.subject.rps, TARGET)
-    row = dataclasses.replace(row, note="; ".join(notes))
+    row = dataclasses.replace(row, note="; ".join(n for n in notes if n))
     return [dataclasses.replace(row, verdict=Verdict.ERROR) if errors else row]

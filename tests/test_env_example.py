@@ -21,9 +21,7 @@ def test_every_setting_is_documented_and_nothing_else() -> None:
     assert _example_names() == settings
 
 
-def test_the_example_loads_as_the_defaults(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_example_loads_as_the_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in _example_names():
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)

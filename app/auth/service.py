@@ -111,6 +111,13 @@ class AuthService:
             await AuthToken.filter(id=row.id).update(last_used_at=now)
         return row.user, token_hash
 
+    async def live_until(self, token_hash: str) -> datetime | None:
+        """When a token expires, or None once it is revoked or expired (long-lived sockets)."""
+        row = await AuthToken.filter(
+            token_hash=token_hash, revoked_at=None, expires_at__gt=self._clock.now()
+        ).first()
+        return row.expires_at if row else None
+
     async def logout(self, token_hash: str) -> bool:
         updated = await AuthToken.filter(token_hash=token_hash, revoked_at=None).update(
             revoked_at=self._clock.now()

@@ -145,19 +145,30 @@ class GatewayLifecycle:
         gateway = await self._gateways.require(ctx, gateway_id)
         ctx.require_write("disconnect gateways")
         provider = self._providers.get(gateway.type)
+        upstream_cleaned = True
         try:
             handle = self._handle(gateway)  # undecryptable credentials raise AuthInvalidError
             await self._guarded(gateway, lambda: provider.disconnect(handle))
-        except AuthInvalidError:
-            # The upstream no longer accepts these credentials (or we can no longer read them),
-            # so nothing it holds for them can be removed by us; the local disconnect still has
-            # to happen.
-            log.warning("gateway.disconnect.auth_invalid", extra={"gateway_id": str(gateway.id)})
+        except (AuthInvalidError, CircuitOpenError) as exc:
+            # Either the upstream no longer accepts these credentials (or we can no longer read
+            # them), or its circuit is open because it keeps failing: nothing it holds can be
+            # removed now, but taking the gateway down locally must still be possible. Its
+            # webhook secret is cleared below, so a leftover webhook is refused with 401.
+            upstream_cleaned = False
+            log.warning(
+                "gateway.disconnect.upstream_skipped",
+                extra={"gateway_id": str(gateway.id), "reason": type(exc).__name__},
+            )
         await Gateway.filter(id=gateway.id).update(webhook_secret_hash=None)
         gateway = await self._status(
             gateway, GatewayStatus.DISCONNECTED, ctx=ctx, cause="disconnect"
         )
-        await audit(ctx, "gateway.disconnect", gateway_id=gateway.id, metadata={})
+        await audit(
+            ctx,
+            "gateway.disconnect",
+            gateway_id=gateway.id,
+            metadata={"upstreamCleaned": upstream_cleaned},
+        )
         return await Gateway.get(id=gateway.id)
 
     async def delete(self, ctx: ServiceContext, gateway_id: UUID | None) -> UUID:
@@ -188,6 +199,7 @@ class GatewayLifecycle:
         provider = self._providers.get(gateway.type)
         started = time.perf_counter()
         error: str | None = None
+        circuit_open = False
         details: dict[str, Any] = {}
         try:
             handle = self._handle(gateway)
@@ -195,12 +207,15 @@ class GatewayLifecycle:
         except (ProviderError, CircuitOpenError) as exc:
             error = _failure_message(exc)
             details = {"code": _failed(exc)["code"]}
+            # The breaker already put the gateway in ERROR with the failure that opened it;
+            # "circuit open" would only replace that cause with a less useful message.
+            circuit_open = isinstance(exc, CircuitOpenError)
         latency_ms = round((time.perf_counter() - started) * 1000, 2)
-        if error is not None:
+        if error is not None and not circuit_open:
             gateway = await self._status(
                 gateway, GatewayStatus.ERROR, ctx=ctx, cause="test", error=error
             )
-        elif gateway.status is GatewayStatus.ERROR and self._is_live(gateway):
+        elif error is None and gateway.status is GatewayStatus.ERROR and self._is_live(gateway):
             gateway = await self._status(gateway, GatewayStatus.CONNECTED, ctx=ctx, cause="test")
         await audit(
             ctx,
@@ -292,7 +307,8 @@ class GatewayLifecycle:
             gateway_id=gateway.id,
             metadata={"action": action, "success": True},
         )
-        return data, gateway
+        # Re-read: the call may have closed the circuit and so changed the status.
+        return data, await Gateway.get(id=gateway.id)
 
     async def reset_circuit(self, ctx: ServiceContext, gateway_id: UUID | None) -> Gateway:
         gateway = await self._gateways.require(ctx, gateway_id)
@@ -329,8 +345,9 @@ class GatewayLifecycle:
             )
         elif (
             new is CircuitState.CLOSED
-            and old is CircuitState.HALF_OPEN
             and gateway.status is GatewayStatus.ERROR
+            # Only undo what the breaker did: an ERROR from a failed test or connect stays.
+            and (gateway.last_error or "").startswith("circuit open")
             and self._is_live(gateway)
         ):
             await self._status(gateway, GatewayStatus.CONNECTED, ctx=None, cause="breaker")

@@ -60,6 +60,11 @@ class GatewaySubscription:
         # reach this subscriber's queue.
         async with services.broker.subscribe(accept=in_scope(ctx, wanted)) as events:
             async for event in events:
+                if not await info.context.still_authenticated():
+                    # Logged out or expired since the socket opened: end the stream.
+                    raise GraphQLError(
+                        "Authentication expired.", extensions={"code": "UNAUTHENTICATED"}
+                    )
                 # Fresh loaders per event: the gateway is read as it is now, and still through
                 # the scope-bound loader, so a gateway that left the scope is not sent.
                 info.context.reset_loaders()

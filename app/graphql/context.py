@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -16,6 +17,8 @@ from app.auth.models import User
 from app.errors import AuthError, ScopeForbiddenError, UnauthenticatedError
 from app.organizations.models import OrganizationRole
 from app.service_context import ServiceContext
+
+REAUTH_INTERVAL = 30.0
 
 if TYPE_CHECKING:
     from app.container import Services
@@ -38,6 +41,8 @@ class Context:
     # graphql-transport-ws `connection_init` payload; strawberry fills it before on_ws_connect.
     connection_params: dict[str, object] | None = None
     _loaders: Loaders | None = field(default=None, repr=False)
+    _live_until: datetime | None = field(default=None, repr=False)
+    _auth_checked_at: float | None = field(default=None, repr=False)
 
     def require_user(self) -> User:
         if self.user is None:
@@ -66,6 +71,23 @@ class Context:
         if isinstance(ctx, AuthError):
             raise ctx
         return ctx
+
+    async def still_authenticated(self) -> bool:
+        """For long-lived sockets: is the token that opened them still live?
+
+        Checked against the database at most every REAUTH_INTERVAL seconds, so a logout or an
+        expiry ends a subscription promptly without a query per delivered event.
+        """
+        if self.token_hash is None:
+            return False
+        clock = self.services.clock
+        if self._live_until is not None and clock.now() >= self._live_until:
+            return False
+        now = clock.monotonic()
+        if self._auth_checked_at is None or now - self._auth_checked_at >= REAUTH_INTERVAL:
+            self._live_until = await self.services.auth.live_until(self.token_hash)
+            self._auth_checked_at = now
+        return self._live_until is not None
 
     def reset_loaders(self) -> None:
         """Forget cached rows: a subscription starts each event with fresh loaders."""

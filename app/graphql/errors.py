@@ -6,8 +6,11 @@ scope problems surface as top-level errors, with `extensions.code` for the SPA t
 
 from __future__ import annotations
 
+import re
+
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
 
 from app import errors as domain
 from app.core.circuit_breaker import CircuitOpenError as BreakerOpen
@@ -146,12 +149,50 @@ def auth_error(exc: domain.AuthError) -> GraphQLError:
     return GraphQLError(exc.message, extensions={"code": exc.code})
 
 
-EXPECTED_CODES = frozenset({"UNAUTHENTICATED", "FORBIDDEN", "BAD_USER_INPUT"})
+EXPECTED_CODES = frozenset({"UNAUTHENTICATED", "FORBIDDEN", "BAD_USER_INPUT", "NOT_FOUND"})
 
 
-def should_mask(error: GraphQLError) -> bool:
-    """Mask everything except errors we raised on purpose and GraphQL's own request errors."""
+def is_unexpected(error: GraphQLError) -> bool:
+    """A failure of ours (a bug, a dependency down), as opposed to the request's own fault."""
     if error.extensions and error.extensions.get("code") in EXPECTED_CODES:
         return False
-    # No original error = a parse or validation error about the query itself: safe and useful.
-    return error.original_error is not None
+    original = error.original_error
+    # No original error: a parse or validation error about the query itself. An original that
+    # is itself a plain GraphQLError: variable coercion and argument errors from graphql-core.
+    if original is None:
+        return False
+    return not (isinstance(original, GraphQLError) and original.original_error is None)
+
+
+# graphql-core ends its input-coercion messages with the offending value ("..., found: {...}.",
+# "... encountered error '...'; found: ..."), and that value may be a bot token or an API key.
+_ECHOED_VALUE = re.compile(r"(?:[,;.]?\s*(?:but encountered error|found)\b).*$", re.I | re.S)
+
+
+def _echoes_input(error: GraphQLError) -> bool:
+    return error.message.startswith("Variable '$") or " has invalid value" in error.message
+
+
+class ErrorPolicy(MaskErrors):
+    """Unexpected errors become "Unexpected error."; request errors that quote a submitted
+    value keep their explanation but lose the value."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=self._should_rewrite)
+
+    @staticmethod
+    def _should_rewrite(error: GraphQLError) -> bool:
+        return is_unexpected(error) or _echoes_input(error)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        if is_unexpected(error):
+            return super().anonymise_error(error)
+        return GraphQLError(
+            message=_ECHOED_VALUE.sub(".", error.message),
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=None,
+            extensions={"code": "BAD_USER_INPUT"},
+        )

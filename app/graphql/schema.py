@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import strawberry
-from graphql import NoSchemaIntrospectionCustomRule
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
-    MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -17,6 +16,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from app.audit.resolvers import AuditQuery
 from app.auth.resolvers import AuthMutation, AuthQuery
@@ -25,13 +25,14 @@ from app.gateways.resolvers import GatewayMutation, GatewayQuery
 from app.gateways.subscriptions import GatewaySubscription
 from app.graphql.errors import (
     ConflictError,
+    ErrorPolicy,
     ForbiddenError,
     InvalidCredentialsError,
     NotFoundError,
     QuotaExceededError,
     RateLimitedError,
     ValidationError,
-    should_mask,
+    is_unexpected,
 )
 from app.organizations.resolvers import OrganizationMutation, OrganizationQuery
 from app.webhooks.resolvers import WebhookQuery
@@ -52,6 +53,22 @@ class Subscription(GatewaySubscription):
     pass
 
 
+class AppSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log only what is worth a traceback.
+
+        Errors about the request itself (syntax, validation, variable coercion) and the ones we
+        raise on purpose (UNAUTHENTICATED, FORBIDDEN, ...) are the client's business: they are
+        not logged, also because graphql-core quotes submitted variable values in their
+        messages, and a submitted value may be a bot token or an API key.
+        """
+        for error in errors:
+            if is_unexpected(error):
+                super().process_errors([error], execution_context)
+
+
 def build_schema(
     *,
     production: bool = False,
@@ -59,6 +76,15 @@ def build_schema(
     max_aliases: int = 30,
     max_tokens: int = 5000,
 ) -> strawberry.Schema:
+    # Rule classes are built once here: strawberry's limiters create a fresh rule class per
+    # instance, and a fresh class per operation would change ValidationCache's key on every
+    # request, so nothing would ever be served from the cache.
+    rules = [
+        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+    ]
+    if production:
+        rules.append(NoSchemaIntrospectionCustomRule)
     # Factories: strawberry builds extensions per operation. The parser and validation caches
     # live at module level inside strawberry, so they are shared across operations all the same;
     # parsing and validating would otherwise dominate small requests (~4x, ARCHITECTURE.md).
@@ -66,13 +92,10 @@ def build_schema(
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        lambda: QueryDepthLimiter(max_depth=max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
-        lambda: MaskErrors(should_mask_error=should_mask),
+        lambda: AddValidationRules(rules),
+        ErrorPolicy,
     ]
-    if production:
-        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    return strawberry.Schema(
+    return AppSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -162,12 +162,6 @@ async def test_no_log_record_contains_a_secret(
         assert not leaked(rendered(record)), (record.name, record.getMessage()[:200])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="strawberry.execution logs a variable coercion error verbatim, and graphql-core's "
-    "message quotes the submitted value ('found: {\"botToken\": ...}'); the schema's "
-    "process_errors needs to redact request errors (app/graphql/schema.py)",
-)
 async def test_malformed_variables_are_not_logged_with_their_secret(
     harness: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -422,3 +422,38 @@ async def test_subscriptions_per_connection_are_capped(live: Live) -> None:
         await other.init(ws.auth_payload(token))
         await other.subscribe(SUBSCRIPTION)
         await live.wait_subscriptions(1)
+
+
+# ---------------------------------------------------------------- token lifetime
+
+
+async def test_a_logout_ends_the_open_subscription(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Re-check the token at every event instead of every REAUTH_INTERVAL seconds.
+    monkeypatch.setattr("app.graphql.context.REAUTH_INTERVAL", 0.0)
+    token = await live.http.register("alice@example.com")
+    other = await live.http.register("alice2@example.com")
+    gateway_id = await create_gateway(live.http, token, "Assistant")
+
+    async with ws.connect(live.ws_url) as client:
+        await client.init(ws.auth_payload(token))
+        op = await client.subscribe(SUBSCRIPTION)
+        await live.wait_subscriptions(1)
+        await set_status(live.http, token, gateway_id, "CONNECTING")
+        assert event_of(await client.next_data(op))["status"] == "CONNECTING"
+
+        logged_out = await live.http.gql("mutation { logout }", token=token)
+        assert logged_out == {"logout": True}
+        # The change is made by a fresh session of the same user; the old socket must not see it.
+        again = await live.http.gql(
+            'mutation { login(input: {email: "alice@example.com", '
+            'password: "correct horse battery"}) { ... on AuthPayload { token } } }'
+        )
+        await set_status(live.http, again["login"]["token"], gateway_id, "ERROR", error="x")
+
+        message = await client.receive(op)
+        errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+        assert [e["message"] for e in errors] == ["Authentication expired."]
+        await live.wait_subscriptions(0)
+        assert other  # a second account exists, untouched by the first one's logout

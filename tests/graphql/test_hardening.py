@@ -104,13 +104,6 @@ async def test_too_many_tokens_are_refused(harness: Harness) -> None:
     assert f"more than {limit} tokens" in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="QueryDepthLimiter/MaxAliasesLimiter are built per operation and each builds a new "
-    "validation-rule class, so ValidationCache's key (schema, document, rules) never repeats: "
-    "every request is validated again. Build the rule classes once in build_schema and pass them "
-    "through one AddValidationRules factory.",
-)
 async def test_a_repeated_query_is_validated_once(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:

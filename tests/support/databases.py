@@ -62,7 +62,11 @@ async def create_postgres_database(server_url: str) -> str:
     finally:
         await conn.close()
     url = _with_database(server_url, name)
-    await apply_migrations(url)
+    try:
+        await apply_migrations(url)
+    except BaseException:
+        await drop_postgres_database(server_url, url)
+        raise
     return url
 
 
