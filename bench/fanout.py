@@ -71,7 +71,8 @@ def rows(scenario: str, result: dict[str, Any]) -> list[Row]:
         f"{n} subscribers x {result['rounds']} status changes, delay measured from sending the "
         f"mutation (from occurredAt: p50 {statistics.median(occurred):.0f} ms, "
         f"p99 {percentile(occurred, 0.99):.0f} ms); max {max(sent):.0f} ms; "
-        f"connected in {result['connect_seconds']:.1f} s; "
+        f"connected in {result['connect_seconds']:.1f} s; server CPU per delivery "
+        f"{1000 * result['server_cpu_seconds'] / (n * result['rounds']):.2f} ms; "
         f"RSS {result['rss_before_kb'] / 1024:.0f} -> {result['rss_idle_kb'] / 1024:.0f} MiB idle "
         f"-> {result['rss_after_kb'] / 1024:.0f} MiB after events ({after_kb:.0f} KB/subscription)"
     )

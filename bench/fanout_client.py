@@ -21,7 +21,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
-from bench.process import raise_open_files_limit, rss_kb
+from bench.process import cpu_seconds, raise_open_files_limit, rss_kb
 
 SUBSCRIPTION = (
     "subscription FanoutBench { gatewayStatusChanged { previousStatus status error occurredAt "
@@ -186,8 +186,12 @@ async def run(job: dict[str, Any]) -> dict[str, Any]:
         rss_idle = rss_kb(pid)
 
         windows: list[tuple[float, float]] = []
+        cpu = 0.0
         for index in range(job["rounds"] + 1):  # the first round is a warm-up
+            cpu_before = cpu_seconds(pid)
             sent = await change_status(http, job, index + 1, tally, n)
+            if index > 0:
+                cpu += cpu_seconds(pid) - cpu_before
             await asyncio.sleep(job["pause"])
             if index > 0:
                 windows.append((sent, time.time()))
@@ -201,6 +205,7 @@ async def run(job: dict[str, Any]) -> dict[str, Any]:
         "rss_before_kb": rss_before,
         "rss_idle_kb": rss_idle,
         "rss_after_kb": rss_after,
+        "server_cpu_seconds": cpu,
         "from_sent_ms": from_sent,
         "from_occurred_ms": from_occurred,
         "missing": missing,
