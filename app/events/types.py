@@ -41,6 +41,10 @@ class GatewayStatusChanged:
     error: str | None
     occurred_at: datetime = field(default_factory=utcnow)
     event_id: UUID = field(default_factory=uuid4)
+    # The gateway's status version after this change (0 = unknown, from an older release).
+    # Events are published after their commit, so two changes of one gateway can reach a
+    # subscriber out of order; the version lets it drop the stale one.
+    version: int = 0
 
     def __post_init__(self) -> None:
         if self.occurred_at.utcoffset() is None:
@@ -60,6 +64,7 @@ class GatewayStatusChanged:
             "status": str(self.status),
             "error": self.error,
             "occurred_at": self.occurred_at.isoformat(),
+            "version": self.version,
         }
         return json.dumps(payload, separators=(",", ":")).encode()
 
@@ -83,7 +88,14 @@ class GatewayStatusChanged:
             error=_optional(payload, "error", str),
             occurred_at=_required(payload, "occurred_at", datetime.fromisoformat),
             event_id=_required(payload, "event_id", UUID),
+            version=_version(payload.get("version", 0)),
         )
+
+
+def _version(value: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise ValueError("version must be a non-negative integer")
 
 
 def _str_or_none(value: object | None) -> str | None:

@@ -50,6 +50,7 @@ BREAKER_CONFIGS: dict[GatewayType, BreakerConfig] = {
     GatewayType.AI: BreakerConfig(failure_threshold=5),
     GatewayType.WEBHOOK: BreakerConfig(failure_threshold=5),
 }
+LIVE_STATUSES = (GatewayStatus.CONNECTED, GatewayStatus.ERROR)
 # Deleting a gateway tries to remove its Telegram webhook, but never waits long for it.
 DELETE_CLEANUP_TIMEOUT = 5.0
 
@@ -254,16 +255,26 @@ class GatewayLifecycle:
             error = None
         # `gateway` was read when the pass claimed it; the user may have disconnected it or
         # replaced its credentials while the check ran. The verdict applies only to a gateway
-        # that is still live, judged as it is now.
+        # that is still live, judged as it is now (re-read here, and re-checked under the row
+        # lock by `only_from`).
         current = await Gateway.get_or_none(id=gateway.id)
-        if current is None or current.status not in (GatewayStatus.CONNECTED, GatewayStatus.ERROR):
+        if current is None or current.status not in LIVE_STATUSES:
             return error
         if error is not None:
-            await self._status(
-                current, GatewayStatus.ERROR, ctx=None, cause="health_check", error=error
+            await self._gateways.status.change(
+                current.id,
+                GatewayStatus.ERROR,
+                error=error,
+                cause="health_check",
+                only_from=LIVE_STATUSES,
             )
         elif current.status is GatewayStatus.ERROR and self._is_live(current):
-            await self._status(current, GatewayStatus.CONNECTED, ctx=None, cause="health_check")
+            await self._gateways.status.change(
+                current.id,
+                GatewayStatus.CONNECTED,
+                cause="health_check",
+                only_from=(GatewayStatus.ERROR,),
+            )
         return error
 
     @staticmethod

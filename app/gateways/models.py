@@ -42,6 +42,9 @@ class Gateway(Model):
     config: dict[str, object] = fields.JSONField(default=dict)
     # SHA-256 of the Telegram webhook secret set at connect time; null = accepts no webhook.
     webhook_secret_hash = fields.CharField(max_length=64, null=True)
+    # Bumped by every status change (under the row lock), carried in the status event so that
+    # subscribers can tell a late-arriving event from the latest one.
+    status_version = fields.IntField(default=0, db_default=0)
     last_connected_at = fields.DatetimeField(null=True)
     last_error_at = fields.DatetimeField(null=True)
     last_error: str | None = fields.TextField(null=True)

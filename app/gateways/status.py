@@ -8,6 +8,7 @@ Mutations, connect/test, the webhook route, circuit breakers and the health chec
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from typing import Protocol
 from uuid import UUID
 
@@ -43,27 +44,33 @@ class StatusChanger:
         error: str | None = None,
         ctx: ServiceContext | None = None,
         cause: str,
+        only_from: Collection[GatewayStatus] | None = None,
     ) -> Gateway | None:
         """Set the status; returns the row, or None if the gateway no longer exists.
 
         `cause` says who changed it (mutation, connect, test, webhook, breaker, health_check) and
         goes into the audit record. A change to the same status with the same error is a no-op:
-        no write, no audit, no event.
+        no write, no audit, no event. With `only_from`, the change happens only if the current
+        status (read under the row lock) is one of those: a background verdict formed on an
+        older read must not override what a user did meanwhile.
         """
         error = error[:ERROR_MAX] if error and status is GatewayStatus.ERROR else None
-        now = self._clock.now()
         async with in_transaction():
             # The row lock serialises concurrent changes, so `previous` is really the previous.
             gateway = await Gateway.select_for_update().get_or_none(id=gateway_id)
             if gateway is None:
                 return None
             previous = gateway.status
+            if only_from is not None and previous not in only_from:
+                return gateway
             if previous is status and (
                 status is not GatewayStatus.ERROR or error == gateway.last_error
             ):
                 return gateway
+            now = self._clock.now()
             gateway.status = status
-            fields = ["status", "updated_at"]
+            gateway.status_version += 1
+            fields = ["status", "status_version", "updated_at"]
             if status is GatewayStatus.CONNECTED:
                 gateway.last_connected_at = now
                 fields.append("last_connected_at")
@@ -95,6 +102,7 @@ class StatusChanger:
             error=error,
             occurred_at=now,
             event_id=uuid7(),
+            version=gateway.status_version,
         )
         await self._publisher.publish(event)
         log.info(

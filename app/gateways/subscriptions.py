@@ -42,6 +42,26 @@ def in_scope(ctx: ServiceContext, gateway_id: UUID | None) -> EventFilter:
     return accept
 
 
+class LatestOnly:
+    """Drops an event older than one already delivered for the same gateway.
+
+    Publishing happens after the commit, so two quick changes can arrive in either order; the
+    status version (bumped under the row lock) says which is newer. Events without a version
+    (an older release's) always pass.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[UUID, int] = {}
+
+    def is_current(self, event: GatewayStatusChanged) -> bool:
+        if event.version == 0:
+            return True
+        if event.version <= self._seen.get(event.gateway_id, 0):
+            return False
+        self._seen[event.gateway_id] = event.version
+        return True
+
+
 @strawberry.type
 class GatewaySubscription:
     @strawberry.subscription(
@@ -58,8 +78,11 @@ class GatewaySubscription:
             raise GraphQLError("Gateway not found.", extensions={"code": "NOT_FOUND"})
         # The filter runs inside the broker's fan-out, so other tenants' events never even
         # reach this subscriber's queue.
+        latest = LatestOnly()
         async with services.broker.subscribe(accept=in_scope(ctx, wanted)) as events:
             async for event in events:
+                if not latest.is_current(event):
+                    continue
                 if not await info.context.still_authenticated():
                     # Logged out or expired since the socket opened: end the stream.
                     raise GraphQLError(

@@ -99,3 +99,22 @@ def _payload(**changes: Any) -> bytes:
 def test_malformed_input_raises_value_error(data: bytes) -> None:
     with pytest.raises(ValueError):  # noqa: PT011 - the contract is "ValueError", whatever the message
         GatewayStatusChanged.from_json(data)
+
+
+def test_the_status_version_survives_the_wire() -> None:
+    event = make_event(version=7)
+    assert GatewayStatusChanged.from_json(event.to_json()).version == 7
+
+
+def test_an_event_without_a_version_is_from_an_older_release() -> None:
+    payload = json.loads(make_event(version=3).to_json())
+    del payload["version"]
+    assert GatewayStatusChanged.from_json(json.dumps(payload)).version == 0
+
+
+@pytest.mark.parametrize("version", [-1, "2", True, 1.5, None])
+def test_a_bad_version_is_refused(version: object) -> None:
+    payload = json.loads(make_event().to_json())
+    payload["version"] = version
+    with pytest.raises(ValueError, match="version"):
+        GatewayStatusChanged.from_json(json.dumps(payload))
