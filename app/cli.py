@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import Any, TypeVar
 
 from app.config import Settings, SettingsError
 from app.core.logs import configure_logging
+
+T = TypeVar("T")
 
 
 def _settings() -> Settings:
@@ -16,6 +19,21 @@ def _settings() -> Settings:
         return Settings.load()
     except SettingsError as exc:
         print(exc, file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _run_on_database(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a command's work; a database that is unreachable or not migrated is reported in one
+    line (exit 2) instead of a traceback."""
+    from tortoise.exceptions import DBConnectionError, OperationalError
+
+    try:
+        return asyncio.run(coro)
+    except (OperationalError, DBConnectionError, OSError) as exc:
+        print(
+            f"database error: {exc}\n(is DATABASE_URL right, and has `python -m app migrate` run?)",
+            file=sys.stderr,
+        )
         raise SystemExit(2) from None
 
 
@@ -85,7 +103,7 @@ def cmd_rotate_keys(args: argparse.Namespace) -> int:
         finally:
             await Tortoise.close_connections()
 
-    report = asyncio.run(run())
+    report = _run_on_database(run())
     active = vault.keyring.active_key_id
     if args.dry_run:
         print(f"{report.total} gateways use a key other than {active!r} (dry run: nothing changed)")
@@ -122,11 +140,12 @@ def cmd_check_gateways(args: argparse.Namespace) -> int:
         finally:
             await Tortoise.close_connections()
 
-    report = asyncio.run(run())
+    report = _run_on_database(run())
     print(
         f"checked {report.checked} gateways: {report.healthy} healthy, {report.failed} failing, "
         f"{report.skipped_open_circuit} skipped (circuit open); "
-        f"pruned {report.pruned_updates} old Telegram updates"
+        f"pruned {report.pruned_updates} old Telegram updates and "
+        f"{report.pruned_auth_rows} dead tokens or stale failed logins"
     )
     for gateway_id, error in report.failures.items():
         print(f"  {gateway_id}: {error}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Self
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -87,6 +88,22 @@ class Settings(BaseSettings):
     def _cors_csv(cls, value: Any) -> Any:
         return _split_csv(value)
 
+    @field_validator("cors_origins")
+    @classmethod
+    def _cors_origins(cls, origins: list[str]) -> list[str]:
+        # Browsers send an Origin without a path or trailing slash; an entry written with one
+        # would silently never match.
+        cleaned = []
+        for origin in origins:
+            origin = origin.rstrip("/")
+            parts = urlsplit(origin)
+            if origin != "*" and (
+                parts.scheme not in {"http", "https"} or not parts.hostname or parts.path
+            ):
+                raise ValueError(f"{origin!r} is not an origin like https://app.example.com")
+            cleaned.append(origin)
+        return cleaned
+
     @field_validator("encryption_keys")
     @classmethod
     def _encryption_keys(cls, value: SecretStr | None) -> SecretStr | None:
@@ -122,8 +139,9 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str | None) -> str | None:
         if value is None or value == "":
             return value
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http:// or https:// URL")
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL with a host")
         return value.rstrip("/")
 
     @field_validator("database_url")

@@ -90,14 +90,15 @@ async def build_services(
             directory.invalidate(gateway.id)
 
         gateways.on_credentials_dropped(forget_webhook_entry)
+        auth = AuthService(
+            passwords=Passwords(cheap=settings.app_env is AppEnv.TEST),
+            clock=clock,
+            token_ttl=timedelta(hours=settings.token_ttl_hours),
+        )
         yield Services(
             settings=settings,
             clock=clock,
-            auth=AuthService(
-                passwords=Passwords(cheap=settings.app_env is AppEnv.TEST),
-                clock=clock,
-                token_ttl=timedelta(hours=settings.token_ttl_hours),
-            ),
+            auth=auth,
             gateways=gateways,
             lifecycle=lifecycle,
             providers=providers,
@@ -111,6 +112,7 @@ async def build_services(
                 clock=clock,
                 interval=settings.health_check_interval or 300.0,
                 retention_days=settings.telegram_update_retention_days,
+                auth=auth,
             ),
         )
     finally:

@@ -239,3 +239,14 @@ def test_rotate_keys_exits_1_when_rows_cannot_be_decrypted(
         "2 gateways cannot be decrypted with any configured key",
         "2 gateways still use other keys",
     ]
+
+
+@pytest.mark.parametrize("command", ["rotate-keys", "check-gateways"])
+def test_an_unmigrated_database_is_one_line_not_a_traceback(tmp_path: Path, command: str) -> None:
+    url = f"sqlite://{tmp_path / 'empty.sqlite3'}"
+    result = run_cli(tmp_path, command, DATABASE_URL=url)
+
+    assert result.returncode == 2
+    assert "database error:" in result.stderr
+    assert "python -m app migrate" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -90,7 +90,7 @@ async def test_no_live_gateways_checks_nothing_and_exits_0(
     assert code == 0, err
     assert out.splitlines() == [
         "checked 0 gateways: 0 healthy, 0 failing, 0 skipped (circuit open); "
-        "pruned 0 old Telegram updates"
+        "pruned 0 old Telegram updates and 0 dead tokens or stale failed logins"
     ]
 
 

@@ -358,3 +358,19 @@ def test_an_invalid_value_in_the_dotenv_file_names_the_variable(tmp_path: Path) 
 
     assert str(info.value).startswith("invalid setting PORT: ")
     assert len(str(info.value).splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "value", ["https://app.example.com/", "app.example.com", "https://app.example.com/spa"]
+)
+def test_a_cors_origin_must_be_a_bare_origin(value: str) -> None:
+    if value.endswith("/") and value.count("/") == 3:
+        assert Settings.load(_env_file=None, cors_origins=value).cors_origins == [value[:-1]]
+        return
+    with pytest.raises(SettingsError, match="CORS_ORIGINS"):
+        Settings.load(_env_file=None, cors_origins=value)
+
+
+def test_a_url_setting_needs_a_host() -> None:
+    with pytest.raises(SettingsError, match="PUBLIC_BASE_URL: .*with a host"):
+        Settings.load(_env_file=None, public_base_url="https://")

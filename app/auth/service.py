@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from app.auth.errors import check_registration
@@ -27,6 +28,8 @@ MAX_FAILED_LOGINS = 5
 FAILED_LOGIN_WINDOW = timedelta(minutes=15)
 # Writing last_used_at on every request would turn every read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# Dead tokens are kept a little while so "token expired/revoked" stays explainable in support.
+DEAD_TOKEN_GRACE = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +120,18 @@ class AuthService:
             token_hash=token_hash, revoked_at=None, expires_at__gt=self._clock.now()
         ).first()
         return row.expires_at if row else None
+
+    async def prune(self) -> int:
+        """Delete what can never matter again: failed logins outside the throttle window, and
+        tokens a day past their expiry or revocation. Both tables otherwise grow without bound
+        (failed logins for unknown emails are anyone's to create)."""
+        now = self._clock.now()
+        failures: int = await LoginFailure.filter(created_at__lt=now - FAILED_LOGIN_WINDOW).delete()
+        dead_before = now - DEAD_TOKEN_GRACE
+        tokens: int = await AuthToken.filter(
+            Q(expires_at__lt=dead_before) | Q(revoked_at__lt=dead_before)
+        ).delete()
+        return failures + tokens
 
     async def logout(self, token_hash: str) -> bool:
         updated = await AuthToken.filter(token_hash=token_hash, revoked_at=None).update(

@@ -17,6 +17,7 @@ from uuid import UUID
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from app.auth.service import AuthService
 from app.core.circuit_breaker import BreakerRegistry, CircuitState
 from app.core.clock import Clock
 from app.gateways.enums import GatewayStatus
@@ -37,6 +38,7 @@ class CheckReport:
     failed: int = 0
     skipped_open_circuit: int = 0
     pruned_updates: int = 0
+    pruned_auth_rows: int = 0
     failures: dict[UUID, str] = field(default_factory=dict)
 
 
@@ -51,7 +53,9 @@ class HealthChecker:
         retention_days: int,
         concurrency: int = 8,
         check_timeout: float = 20.0,
+        auth: AuthService | None = None,
     ) -> None:
+        self._auth = auth
         self._lifecycle = lifecycle
         self._breakers = breakers
         self._clock = clock
@@ -90,6 +94,8 @@ class HealthChecker:
                     break
             cutoff = retention_cutoff(self._clock.now(), self._retention_days)
             report.pruned_updates = await prune_updates(cutoff)
+            if self._auth is not None:
+                report.pruned_auth_rows = await self._auth.prune()
             log.info(
                 "health_checker.pass.completed",
                 extra={
@@ -97,6 +103,7 @@ class HealthChecker:
                     "failed": report.failed,
                     "skipped": report.skipped_open_circuit,
                     "pruned": report.pruned_updates,
+                    "pruned_auth": report.pruned_auth_rows,
                 },
             )
             return report

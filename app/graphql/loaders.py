@@ -52,7 +52,12 @@ class Loaders:
         visible = Q(id=self._user_id)
         if org_ids:
             visible |= Q(memberships__organization_id__in=org_ids)
-        rows = await User.filter(Q(id__in=list(ids)), visible).distinct()
+        # Never the password hash: it has no business in a GraphQL request's memory.
+        rows = (
+            await User.filter(Q(id__in=list(ids)), visible)
+            .distinct()
+            .only("id", "email", "name", "created_at")
+        )
         by_id = {u.id: u for u in rows}
         return [by_id.get(i) for i in ids]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from uuid import UUID
 
 from tortoise.exceptions import IntegrityError
@@ -11,7 +12,7 @@ from tortoise.transactions import in_transaction
 from app.audit.service import audit
 from app.auth.models import User
 from app.errors import ConflictError, ForbiddenError, NotFoundError, ValidationFailedError
-from app.organizations.errors import check_organization, slugify
+from app.organizations.errors import SLUG_RE, check_organization, slugify
 from app.organizations.models import Membership, Organization, OrganizationRole
 from app.service_context import ServiceContext
 
@@ -25,7 +26,12 @@ async def membership_role(user_id: UUID, organization_id: UUID) -> OrganizationR
 
 async def create_organization(ctx: ServiceContext, name: str, slug: str | None) -> Organization:
     name = name.strip()
-    slug = (slug or "").strip().lower() or slugify(name)
+    given = (slug or "").strip().lower()
+    # A name with no usable ASCII ("日本") still gets an organization; the user never typed a
+    # slug, so a derived one must not be the reason for a refusal.
+    slug = given or slugify(name)
+    if not given and not SLUG_RE.match(slug):
+        slug = f"org-{secrets.token_hex(4)}"
     issues = check_organization(name, slug)
     if issues:
         raise ValidationFailedError(issues)
