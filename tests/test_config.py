@@ -372,5 +372,5 @@ def test_a_cors_origin_must_be_a_bare_origin(value: str) -> None:
 
 
 def test_a_url_setting_needs_a_host() -> None:
-    with pytest.raises(SettingsError, match="PUBLIC_BASE_URL: .*with a host"):
+    with pytest.raises(SettingsError, match=r"PUBLIC_BASE_URL: .*with a host"):
         Settings.load(_env_file=None, public_base_url="https://")
