@@ -23,11 +23,18 @@ from typing import Any, TypeVar
 
 import httpx
 
-from app.providers.base import ProviderError, UnavailableError, UpstreamTimeoutError
+from app.providers.base import (
+    BadRequestError,
+    ProviderError,
+    UnavailableError,
+    UpstreamTimeoutError,
+)
 
 T = TypeVar("T")
 
 USER_AGENT = "gateway-api/0.1 (+httpx)"
+# Far above any real answer (model lists, completions, Bot API results are kilobytes).
+MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +102,42 @@ async def send(
     """
     if timeout is not None:
         kwargs["timeout"] = timeout
+    request = client.build_request(method, url, **kwargs)
     with _transport_errors_mapped(upstream):
         # follow_redirects is pinned per request too, in case a caller built its own client.
-        return await client.request(method, url, follow_redirects=False, **kwargs)
+        response = await client.send(request, stream=True, follow_redirects=False)
+        try:
+            body = await _read_capped(response, upstream)
+        finally:
+            await response.aclose()
+    # Rebuilt from the decoded body, so the encoding headers no longer apply to it.
+    headers = [
+        (name, value)
+        for name, value in response.headers.multi_items()
+        if name.lower() not in {"content-encoding", "content-length", "transfer-encoding"}
+    ]
+    return httpx.Response(
+        response.status_code, headers=headers, content=body, request=response.request
+    )
+
+
+async def _read_capped(response: httpx.Response, upstream: str) -> bytes:
+    """The decoded body, refused past MAX_RESPONSE_BYTES.
+
+    A user-supplied base URL or webhook target decides what comes back; without a cap one
+    answer (or one small gzip bomb) could take the whole process's memory.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            raise BadRequestError(
+                f"{upstream} answered with more than {MAX_RESPONSE_BYTES // (1024 * 1024)} MiB",
+                upstream_status=response.status_code,
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 async def send_discarding_body(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
@@ -259,3 +260,28 @@ async def test_rejects_zero_attempts() -> None:
 
     with pytest.raises(ValueError, match="attempts"):
         await retry_idempotent(call, attempts=0)
+
+
+async def test_an_oversized_answer_is_refused_without_holding_it() -> None:
+    def huge(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"x" * (9 * 1024 * 1024))
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(huge)) as client:
+        with pytest.raises(BadRequestError, match="more than 8 MiB") as info:
+            await send(client, "GET", "https://big.test/models", upstream="Big")
+    assert info.value.upstream_status == 200
+
+
+async def test_a_compressed_answer_is_decoded_and_keeps_its_headers() -> None:
+
+    def compressed(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200,
+            content=gzip.compress(b'{"ok": true}'),
+            headers={"Content-Encoding": "gzip", "X-Request-Id": "abc"},
+        )
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(compressed)) as client:
+        response = await send(client, "GET", "https://small.test/", upstream="Small")
+    assert response.json() == {"ok": True}
+    assert response.headers["x-request-id"] == "abc"
