@@ -142,6 +142,11 @@ async def bare_webhook(request: Request) -> Response:
     return Response(status_code=200)
 
 
+async def hello(request: Request) -> Response:
+    """ARCHITECTURE.md's "bare Starlette JSON hello": calibrates the machine, not the app."""
+    return JSONResponse({"hello": "world"})
+
+
 async def stats(request: Request) -> JSONResponse:
     """Bench bookkeeping (not measured): live subscriptions and stored updates."""
     services: Services = request.app.state.services
@@ -158,5 +163,6 @@ async def stats(request: Request) -> JSONResponse:
 ROUTES = [
     Route("/bench/bare/gateways", bare_gateways, methods=["POST"]),
     Route("/bench/bare/webhook/{gateway_id}", bare_webhook, methods=["POST"]),
+    Route("/bench/bare/hello", hello, methods=["GET"]),
     Route("/bench/stats", stats, methods=["GET"]),
 ]

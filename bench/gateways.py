@@ -15,6 +15,7 @@ from bench.measure import Options, cpu_note, error_note, measure_pair, served
 from bench.process import ServerProcess
 from bench.report import Row, Verdict, failed_row, ratio_row
 
+HELLO_REFERENCE = 33_700
 PAGE_SIZE = 50
 TARGET = 0.5
 QUERY = (
@@ -68,6 +69,7 @@ def run(engine: Engine, options: Options) -> list[Row]:
         if mismatch:
             return [failed_row(scenario, Verdict.ERROR, f"routes disagree: {mismatch}")]
         pair = measure_pair(server, baseline, subject, options)
+        hello = calibrate(server, options, f"calibration [{engine}]")
     errors = [
         n for n in (error_note(pair.baseline, "bare"), error_note(pair.subject, "GraphQL")) if n
     ]
@@ -75,4 +77,21 @@ def run(engine: Engine, options: Options) -> list[Row]:
     row = ratio_row(scenario, "req/s", pair.baseline.rps, pair.subject.rps, TARGET)
     row = dataclasses.replace(row, note="; ".join(n for n in notes if n))
     # Failed answers are cheap and would inflate a side's rate: such a figure is not a result.
-    return [dataclasses.replace(row, verdict=Verdict.ERROR) if errors else row]
+    return [dataclasses.replace(row, verdict=Verdict.ERROR) if errors else row, hello]
+
+
+def calibrate(server: ServerProcess, options: Options, label: str) -> Row:
+    """The bare JSON hello of ARCHITECTURE.md on the same server: how fast this machine is now."""
+    result = options.generator.run(
+        server.base_url, LoadSpec("GET", "/bench/bare/hello"), options.connections, 3
+    )
+    return Row(
+        label,
+        "hello req/s",
+        None,
+        result.rps,
+        "",
+        Verdict.INFO,
+        note="bare Starlette JSON hello on the server under test; ARCHITECTURE.md measured "
+        f"~{HELLO_REFERENCE:,} req/s on an idle 2-core machine",
+    )
