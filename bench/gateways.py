@@ -92,6 +92,6 @@ def calibrate(server: ServerProcess, options: Options, label: str) -> Row:
         result.rps,
         "",
         Verdict.INFO,
-        note="bare Starlette JSON hello on the server under test; ARCHITECTURE.md measured "
-        f"~{HELLO_REFERENCE:,} req/s on an idle 2-core machine",
+        note="a JSON hello route on the server under test, through the app's middleware; "
+        f"ARCHITECTURE.md measured ~{HELLO_REFERENCE:,} req/s for a bare Starlette hello",
     )

@@ -87,8 +87,8 @@ def run(engine: Engine, options: Options) -> list[Row]:
     synchronous = before.get("sqlite_synchronous")
     if synchronous in ("FULL", "EXTRA"):
         notes.append(
-            f"SQLite synchronous={synchronous}: each commit waits for an fsync, which bounds both "
-            "sides (--sqlite-options synchronous=NORMAL lifts it)"
+            f"SQLite synchronous={synchronous}: every commit of both sides also waits for an "
+            "fsync (--sqlite-options synchronous=NORMAL to leave it out)"
         )
     elif synchronous:
         notes.append(f"SQLite synchronous={synchronous}")
