@@ -21,6 +21,7 @@ from app.core.clock import Clock
 from app.core.http import create_http_client
 from app.events.broker import Broker
 from app.events.factory import create_broker
+from app.gateways.event_rows import EventRowReader
 from app.gateways.health_checker import HealthChecker
 from app.gateways.lifecycle import GatewayLifecycle
 from app.gateways.models import Gateway
@@ -46,6 +47,7 @@ class Services:
     http: httpx.AsyncClient
     webhook_directory: GatewayDirectory
     health_checker: HealthChecker
+    event_rows: EventRowReader
 
 
 @asynccontextmanager
@@ -114,6 +116,7 @@ async def build_services(
                 retention_days=settings.telegram_update_retention_days,
                 auth=auth,
             ),
+            event_rows=EventRowReader(clock),
         )
     finally:
         await directory.close()

@@ -21,6 +21,7 @@ from typing import Any, cast, get_args
 import uvicorn
 from starlette.applications import Starlette
 
+from app.cli import server_config
 from app.config import Settings
 from app.core.logs import configure_logging
 from app.main import create_app
@@ -81,19 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_level, settings.log_format.value)
     app = build_app(settings, cast(Scenario, args.scenario), args.seed_file)
     # As `python -m app serve` configures it, without the per-request access log line.
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=args.port,
-        log_config=None,
-        access_log=False,
-        proxy_headers=True,
-        server_header=False,
-        ws_max_size=1024 * 1024,
-        ws_ping_interval=20.0,
-        ws_ping_timeout=20.0,
-        backlog=4096,
-    )
+    config = server_config(app, "127.0.0.1", args.port, access_log=False, backlog=4096)
     uvicorn.Server(config).run()
     return 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
@@ -30,6 +31,12 @@ FAILED_LOGIN_WINDOW = timedelta(minutes=15)
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 # Dead tokens are kept a little while so "token expired/revoked" stays explainable in support.
 DEAD_TOKEN_GRACE = timedelta(days=1)
+
+
+class Authenticated(NamedTuple):
+    user: User
+    token_hash: str
+    expires_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +106,8 @@ class AuthService:
         await AuthToken.create(user=user, token_hash=hash_token(token), expires_at=expires_at)
         return IssuedToken(token=token, expires_at=expires_at, user=user)
 
-    async def authenticate(self, token: str) -> tuple[User, str] | None:
-        """The user behind a live token and the token's hash, or None."""
+    async def authenticate(self, token: str) -> Authenticated | None:
+        """The user behind a live token, the token's hash and its expiry, or None."""
         token_hash = hash_token(token)
         now = self._clock.now()
         row = (
@@ -112,7 +119,7 @@ class AuthService:
             return None
         if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
             await AuthToken.filter(id=row.id).update(last_used_at=now)
-        return row.user, token_hash
+        return Authenticated(row.user, token_hash, row.expires_at)
 
     async def live_until(self, token_hash: str) -> datetime | None:
         """When a token expires, or None once it is revoked or expired (long-lived sockets)."""

@@ -12,6 +12,7 @@ from graphql import GraphQLError
 from app.core.ids import parse_uuid
 from app.events.broker import EventFilter
 from app.events.types import GatewayStatusChanged
+from app.gateways.models import Gateway as GatewayRow
 from app.gateways.types import Gateway
 from app.graphql.context import Info
 from app.graphql.permissions import require_scope
@@ -62,6 +63,13 @@ class LatestOnly:
         return True
 
 
+def _in_scope_row(ctx: ServiceContext, row: GatewayRow) -> bool:
+    """The scope check the scoped loader would make, on the shared row (defence in depth)."""
+    if ctx.organization_id is not None:
+        return row.organization_id == ctx.organization_id
+    return row.organization_id is None and row.owner_id == ctx.user_id
+
+
 @strawberry.type
 class GatewaySubscription:
     @strawberry.subscription(
@@ -88,11 +96,11 @@ class GatewaySubscription:
                     raise GraphQLError(
                         "Authentication expired.", extensions={"code": "UNAUTHENTICATED"}
                     )
-                # Fresh loaders per event: the gateway is read as it is now, and still through
-                # the scope-bound loader, so a gateway that left the scope is not sent.
+                # Fresh loaders per event (nested fields read the current state), and the
+                # gateway itself read once for all local subscribers of this event.
                 info.context.reset_loaders()
-                row = await info.context.loaders.gateways.load(event.gateway_id)
-                if row is None:
+                row = await services.event_rows.gateway_for(event)
+                if row is None or not _in_scope_row(ctx, row):
                     continue
                 yield GatewayStatusEvent(
                     gateway=Gateway.from_row(row),

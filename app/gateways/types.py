@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from uuid import UUID
 
 import strawberry
@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 
 from app.audit import service as audit_service
 from app.audit.types import AuditEvent
+from app.auth.models import User as UserRow
 from app.auth.types import User
 from app.core.circuit_breaker import CircuitStats as BreakerStats
 from app.gateways.credentials import AICredentials, TelegramBotCredentials, WebhookCredentials
@@ -18,6 +19,7 @@ from app.gateways.models import Gateway as GatewayRow
 from app.graphql.context import Info
 from app.graphql.permissions import require_scope
 from app.graphql.scalars import AIProvider, CircuitState, GatewayStatus, GatewayType
+from app.organizations.models import Organization as OrganizationRow
 from app.organizations.types import Organization
 from app.providers.base import ActionSpec
 
@@ -119,9 +121,19 @@ class Gateway:
     created_at: datetime
     updated_at: datetime
     row: strawberry.Private[GatewayRow]
+    # Filled by list resolvers that batch-load a page's owners and organizations up front:
+    # the fields then resolve synchronously, which is far cheaper per item than an awaited
+    # loader call (see bench/ gateways). Unset, the fields fall back to the loaders.
+    owner_row: strawberry.Private[UserRow | None] = None
+    organization_row: strawberry.Private[OrganizationRow | None] = None
 
     @classmethod
-    def from_row(cls, row: GatewayRow) -> Gateway:
+    def from_row(
+        cls,
+        row: GatewayRow,
+        owner: UserRow | None = None,
+        organization: OrganizationRow | None = None,
+    ) -> Gateway:
         config: Any = row.config
         return cls(
             id=strawberry.ID(str(row.id)),
@@ -135,6 +147,8 @@ class Gateway:
             created_at=row.created_at,
             updated_at=row.updated_at,
             row=row,
+            owner_row=owner,
+            organization_row=organization,
         )
 
     @strawberry.field
@@ -162,18 +176,30 @@ class Gateway:
             message="The stored credentials cannot be decrypted; enter new credentials."
         )
 
+    # Sync resolvers that return either a value or, without a prefetched row, an awaitable:
+    # graphql-core awaits whatever is awaitable, so the common (prefetched) path never pays
+    # for a coroutine.
     @strawberry.field
-    async def owner(self, info: Info) -> User:
+    def owner(self, info: Info) -> User:
+        if self.owner_row is not None:
+            return User.from_row(self.owner_row)
+        return cast(User, self._load_owner(info))
+
+    async def _load_owner(self, info: Info) -> User:
         row = await info.context.loaders.users.load(self.row.owner_id)
         if row is None:  # the owner of a gateway in the caller's scope is always visible
             raise LookupError("owner not visible")
         return User.from_row(row)
 
     @strawberry.field
-    async def organization(self, info: Info) -> Organization | None:
-        org_id = self.row.organization_id
-        if org_id is None:
+    def organization(self, info: Info) -> Organization | None:
+        if self.row.organization_id is None:
             return None
+        if self.organization_row is not None:
+            return Organization.from_row(self.organization_row)
+        return cast(Organization, self._load_organization(info, self.row.organization_id))
+
+    async def _load_organization(self, info: Info, org_id: UUID) -> Organization | None:
         row = await info.context.loaders.organizations.load(org_id)
         return Organization.from_row(row) if row else None
 

@@ -32,7 +32,8 @@ async def resolve_auth(ctx: Context, authorization: str | None, organization: st
     found = await ctx.services.auth.authenticate(token)
     if found is None:
         return
-    ctx.user, ctx.token_hash = found
+    ctx.user, ctx.token_hash = found.user, found.token_hash
+    ctx.note_token_checked(found.expires_at)
     if not organization:
         return
     org_id = parse_uuid(organization)

@@ -72,6 +72,12 @@ class Context:
             raise ctx
         return ctx
 
+    def note_token_checked(self, expires_at: datetime) -> None:
+        """The token was just found live; the next database re-check is REAUTH_INTERVAL away
+        (sockets opened at different times then re-check at different times, not all at once)."""
+        self._live_until = expires_at
+        self._auth_checked_at = self.services.clock.monotonic()
+
     async def still_authenticated(self) -> bool:
         """For long-lived sockets: is the token that opened them still live?
 

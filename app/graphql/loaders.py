@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from functools import cached_property
 from uuid import UUID
 
 from strawberry.dataloader import DataLoader
@@ -30,12 +31,32 @@ class Loaders:
         # The users and organizations loaders dispatch in the same tick and both need the ids:
         # without the lock each would miss the cache and run the same query.
         self._my_org_ids_lock = asyncio.Lock()
-        self.users = DataLoader[UUID, User | None](self._load_users)
-        self.organizations = DataLoader[UUID, Organization | None](self._load_organizations)
-        self.gateways = DataLoader[UUID, Gateway | None](self._load_gateways)
-        self.members = DataLoader[UUID, list[Membership]](self._load_members)
-        self.roles = DataLoader[UUID, Membership | None](self._load_roles)
-        self.memberships_of_user = DataLoader[UUID, list[Membership]](self._load_user_memberships)
+
+    # Created on first use: a subscription builds fresh loaders for every event it delivers,
+    # and most events need one loader or none.
+    @cached_property
+    def users(self) -> DataLoader[UUID, User | None]:
+        return DataLoader(self._load_users)
+
+    @cached_property
+    def organizations(self) -> DataLoader[UUID, Organization | None]:
+        return DataLoader(self._load_organizations)
+
+    @cached_property
+    def gateways(self) -> DataLoader[UUID, Gateway | None]:
+        return DataLoader(self._load_gateways)
+
+    @cached_property
+    def members(self) -> DataLoader[UUID, list[Membership]]:
+        return DataLoader(self._load_members)
+
+    @cached_property
+    def roles(self) -> DataLoader[UUID, Membership | None]:
+        return DataLoader(self._load_roles)
+
+    @cached_property
+    def memberships_of_user(self) -> DataLoader[UUID, list[Membership]]:
+        return DataLoader(self._load_user_memberships)
 
     async def my_organization_ids(self) -> list[UUID]:
         async with self._my_org_ids_lock:

@@ -28,7 +28,7 @@ async def test_prune_removes_stale_failures_and_dead_tokens(
         await auth.login("nobody@example.com", "wrong password!")
     found = await auth.authenticate(revoked.token)
     assert found is not None
-    assert await auth.logout(found[1])
+    assert await auth.logout(found.token_hash)
 
     clock.advance(timedelta(days=2).total_seconds())
     pruned = await auth.prune()

@@ -327,9 +327,10 @@ async def test_authenticate_returns_the_user_and_the_token_hash(auth: AuthServic
     found = await auth.authenticate(issued.token)
 
     assert found is not None
-    user, token_hash = found
+    user, token_hash, expires_at = found
     assert user.id == issued.user.id
     assert token_hash == hash_token(issued.token)
+    assert expires_at == issued.expires_at
 
 
 async def test_authenticate_refuses_an_unknown_token(auth: AuthService) -> None:
