@@ -56,7 +56,7 @@ async def _service_context(request: Request, services: Services) -> ServiceConte
     found = await services.auth.authenticate(token) if token else None
     if found is None:
         return _json({"error": "UNAUTHENTICATED"}, 401)
-    user, _ = found
+    user = found.user
     org_header = request.headers.get("x-organization-id")
     if not org_header:
         return ServiceContext(user_id=user.id)

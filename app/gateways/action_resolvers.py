@@ -18,6 +18,7 @@ from app.gateways.action_types import (
     SendTelegramMessageInput,
 )
 from app.gateways.enums import GatewayType
+from app.gateways.nodes import gateway_node
 from app.gateways.types import Gateway
 from app.graphql.context import Info
 from app.graphql.errors import (
@@ -95,7 +96,7 @@ class GatewayActionMutation:
             row = await info.context.services.lifecycle.connect(ctx, parse_uuid(id))
         except _LIFECYCLE_ERRORS as exc:
             return to_member(exc)  # type: ignore[return-value]
-        return Gateway.from_row(row)
+        return await gateway_node(info, row)
 
     @strawberry.mutation(description="Takes the gateway down (Telegram: deleteWebhook).")
     async def disconnect_gateway(self, info: Info, id: strawberry.ID) -> ConnectGatewayResult:
@@ -104,7 +105,7 @@ class GatewayActionMutation:
             row = await info.context.services.lifecycle.disconnect(ctx, parse_uuid(id))
         except _LIFECYCLE_ERRORS as exc:
             return to_member(exc)  # type: ignore[return-value]
-        return Gateway.from_row(row)
+        return await gateway_node(info, row)
 
     @strawberry.mutation(
         description="Runs the provider's cheapest authenticated check and records the outcome "
@@ -123,7 +124,7 @@ class GatewayActionMutation:
             error=outcome.error,
             details=details,
             tested_at=outcome.tested_at,
-            gateway=Gateway.from_row(outcome.gateway),
+            gateway=await gateway_node(info, outcome.gateway, at=("gateway",)),
         )
 
     @strawberry.mutation
@@ -142,7 +143,9 @@ class GatewayActionMutation:
         except _LIFECYCLE_ERRORS as exc:
             return to_member(exc)  # type: ignore[return-value]
         payload: Any = data
-        return GatewayActionResult(action=action, data=payload, gateway=Gateway.from_row(row))
+        return GatewayActionResult(
+            action=action, data=payload, gateway=await gateway_node(info, row, at=("gateway",))
+        )
 
     @strawberry.mutation
     async def send_telegram_message(
@@ -161,7 +164,9 @@ class GatewayActionMutation:
             return to_member(exc)  # type: ignore[return-value]
         payload: Any = data
         return GatewayActionResult(
-            action="sendMessage", data=payload, gateway=Gateway.from_row(row)
+            action="sendMessage",
+            data=payload,
+            gateway=await gateway_node(info, row, at=("gateway",)),
         )
 
     @strawberry.mutation
@@ -188,4 +193,4 @@ class GatewayActionMutation:
             row = await info.context.services.lifecycle.reset_circuit(ctx, parse_uuid(id))
         except (domain.NotFoundError, domain.ForbiddenError) as exc:
             return to_member(exc)  # type: ignore[return-value]
-        return Gateway.from_row(row)
+        return await gateway_node(info, row)

@@ -7,10 +7,9 @@ from typing import Annotated
 import strawberry
 
 from app import errors as domain
-from app.auth.models import User as UserRow
 from app.core.ids import parse_uuid
 from app.gateways.input_types import CreateGatewayInput, GatewayFilter, UpdateGatewayInput
-from app.gateways.models import Gateway as GatewayRow
+from app.gateways.nodes import gateway_node, gateway_nodes
 from app.gateways.types import DeletedGateway, Gateway, GatewayAction, GatewayPage, ProviderInfo
 from app.graphql.context import Info
 from app.graphql.errors import (
@@ -23,8 +22,6 @@ from app.graphql.errors import (
 )
 from app.graphql.permissions import require_scope
 from app.graphql.scalars import GatewayStatus
-from app.graphql.selection import selects
-from app.organizations.models import Organization as OrganizationRow
 
 CreateGatewayResult = Annotated[
     Gateway | ValidationError | ForbiddenError | QuotaExceededError,
@@ -50,22 +47,6 @@ _WRITE_ERRORS = (
 )
 
 
-async def gateway_nodes(
-    info: Info, rows: list[GatewayRow], *, prefix: tuple[str, ...] = ()
-) -> list[Gateway]:
-    """Gateway objects with their owners and organizations batch-loaded when the query asks."""
-    loaders = info.context.loaders
-    owners: list[UserRow | None] = [None] * len(rows)
-    orgs: list[OrganizationRow | None] = [None] * len(rows)
-    if rows and selects(info, *prefix, "owner"):
-        owners = await loaders.users.load_many([r.owner_id for r in rows])
-    with_org = [r.organization_id for r in rows if r.organization_id is not None]
-    if with_org and selects(info, *prefix, "organization"):
-        loaded = iter(await loaders.organizations.load_many(with_org))
-        orgs = [next(loaded) if r.organization_id is not None else None for r in rows]
-    return [Gateway.from_row(r, o, g) for r, o, g in zip(rows, owners, orgs, strict=True)]
-
-
 @strawberry.type
 class GatewayQuery:
     @strawberry.field(
@@ -86,7 +67,7 @@ class GatewayQuery:
         except domain.ValidationFailedError as exc:
             raise bad_arguments(exc) from None
         return GatewayPage(
-            items=await gateway_nodes(info, result.items, prefix=("items",)),
+            items=await gateway_nodes(info, result.items, at=("items",)),
             total=result.total,
             page=result.page,
             page_size=result.page_size,
@@ -98,7 +79,7 @@ class GatewayQuery:
     async def gateway(self, info: Info, id: strawberry.ID) -> Gateway | None:
         ctx = require_scope(info)
         row = await info.context.services.gateways.get(ctx, parse_uuid(id))
-        return Gateway.from_row(row) if row else None
+        return await gateway_node(info, row) if row else None
 
     @strawberry.field
     def gateway_providers(self, info: Info) -> list[ProviderInfo]:
@@ -123,7 +104,7 @@ class GatewayMutation:
             row = await info.context.services.gateways.create(ctx, input.to_service())
         except _WRITE_ERRORS as exc:
             return to_member(exc)  # type: ignore[return-value]
-        return Gateway.from_row(row)
+        return await gateway_node(info, row)
 
     @strawberry.mutation
     async def update_gateway(
@@ -136,7 +117,7 @@ class GatewayMutation:
             )
         except _WRITE_ERRORS as exc:
             return to_member(exc)  # type: ignore[return-value]
-        return Gateway.from_row(row)
+        return await gateway_node(info, row)
 
     @strawberry.mutation
     async def update_gateway_status(
@@ -149,7 +130,7 @@ class GatewayMutation:
             )
         except _WRITE_ERRORS as exc:
             return to_member(exc)  # type: ignore[return-value]
-        return Gateway.from_row(row)
+        return await gateway_node(info, row)
 
     @strawberry.mutation
     async def delete_gateway(self, info: Info, id: strawberry.ID) -> DeleteGatewayResult:

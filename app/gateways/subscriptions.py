@@ -13,6 +13,7 @@ from app.core.ids import parse_uuid
 from app.events.broker import EventFilter
 from app.events.types import GatewayStatusChanged
 from app.gateways.models import Gateway as GatewayRow
+from app.gateways.nodes import gateway_node
 from app.gateways.types import Gateway
 from app.graphql.context import Info
 from app.graphql.permissions import require_scope
@@ -103,7 +104,7 @@ class GatewaySubscription:
                 if row is None or not _in_scope_row(ctx, row):
                     continue
                 yield GatewayStatusEvent(
-                    gateway=Gateway.from_row(row),
+                    gateway=await gateway_node(info, row, at=("gateway",)),
                     previous_status=event.previous_status,
                     status=event.status,
                     error=event.error,
