@@ -141,12 +141,13 @@ def load_or_create_key_file(data_dir: Path) -> tuple[EncryptionKey, bool]:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.link(tmp, path)
+            created = True
         except FileExistsError:
-            pass  # another process won the race: use its key, read below
-        else:
-            return key, True
+            created = False  # another process won the race: its key is read below
         finally:
             tmp.unlink(missing_ok=True)
+        if created:
+            return key, True
     try:
         text = path.read_bytes().decode("ascii")
     except UnicodeDecodeError:
