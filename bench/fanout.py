@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from bench.databases import Engine
@@ -26,6 +29,14 @@ def percentile(values: list[float], share: float) -> float:
 
 def run(engine: Engine, options: Options) -> list[Row]:
     scenario = f"fanout [{engine}]"
+    workdir = Path(tempfile.mkdtemp(prefix="bench-fanout-"))
+    try:
+        return _run(scenario, engine, options, workdir / "result.json")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _run(scenario: str, engine: Engine, options: Options, output: Path) -> list[Row]:
     with served("fanout", engine, options) as server:
         job = {
             "ws_url": server.ws_url,
@@ -40,6 +51,7 @@ def run(engine: Engine, options: Options) -> list[Row]:
             "round_timeout": 30.0,
             "connect_concurrency": 50,
             "compression": options.ws_compression,
+            "output": str(output),
         }
         done = subprocess.run(
             [sys.executable, "-m", "bench.fanout_client"],
@@ -53,7 +65,7 @@ def run(engine: Engine, options: Options) -> list[Row]:
     if done.returncode != 0:
         reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
         return [failed_row(scenario, Verdict.ERROR, f"fan-out client failed: {reason}")]
-    result: dict[str, Any] = json.loads(done.stdout)
+    result: dict[str, Any] = json.loads(output.read_text())
     return rows(scenario, result)
 
 

@@ -15,6 +15,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -221,7 +222,9 @@ def main() -> int:
         result = asyncio.run(run(job))
     else:
         result = uvloop.run(run(job))
-    print(json.dumps(result))
+    # A file, not stdout: the result holds every delivery's delay (hundreds of KB), and a
+    # library writing to stdout meanwhile must not be able to corrupt it.
+    Path(job["output"]).write_text(json.dumps(result))
     return 0
 
 
