@@ -7,6 +7,7 @@ strawberry resolves them without a per-item resolver call.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import strawberry
@@ -24,24 +25,48 @@ from app.organizations.types import Organization
 UNSELECTED: Any = None
 
 
+@dataclass(frozen=True, slots=True)
+class GatewaySelection:
+    """Which of the computed parts a query selects below `at`. A subscription works this out
+    once and reuses it for every event it delivers."""
+
+    owner: bool
+    organization: bool
+    credential_info: bool
+    circuit: bool
+
+    @classmethod
+    def of(cls, info: Info, at: tuple[str, ...] = ()) -> GatewaySelection:
+        return cls(
+            owner=selects(info, *at, "owner"),
+            organization=selects(info, *at, "organization"),
+            credential_info=selects(info, *at, "credentialInfo"),
+            circuit=selects(info, *at, "circuit"),
+        )
+
+
 async def gateway_nodes(
-    info: Info, rows: list[GatewayRow], *, at: tuple[str, ...] = ()
+    info: Info,
+    rows: list[GatewayRow],
+    *,
+    at: tuple[str, ...] = (),
+    selection: GatewaySelection | None = None,
 ) -> list[Gateway]:
     """`at` is the path from the current field to the gateways, e.g. ("items",)."""
     if not rows:
         return []
+    wants = selection or GatewaySelection.of(info, at)
     context = info.context
-    loaders = context.loaders
     owners: list[UserRow | None] = [None] * len(rows)
-    if selects(info, *at, "owner"):
-        owners = await loaders.users.load_many([r.owner_id for r in rows])
+    if wants.owner:
+        owners = await context.loaders.users.load_many([r.owner_id for r in rows])
     orgs: list[OrganizationRow | None] = [None] * len(rows)
     org_ids = [r.organization_id for r in rows if r.organization_id is not None]
-    if org_ids and selects(info, *at, "organization"):
-        loaded = iter(await loaders.organizations.load_many(org_ids))
+    if org_ids and wants.organization:
+        loaded = iter(await context.loaders.organizations.load_many(org_ids))
         orgs = [next(loaded) if r.organization_id is not None else None for r in rows]
-    want_credentials = selects(info, *at, "credentialInfo")
-    want_circuit = selects(info, *at, "circuit")
+    want_credentials = wants.credential_info
+    want_circuit = wants.circuit
     vault = context.services.gateways.vault
     breakers = context.services.breakers
     nodes = []
@@ -76,6 +101,12 @@ async def gateway_nodes(
     return nodes
 
 
-async def gateway_node(info: Info, row: GatewayRow, *, at: tuple[str, ...] = ()) -> Gateway:
-    (node,) = await gateway_nodes(info, [row], at=at)
+async def gateway_node(
+    info: Info,
+    row: GatewayRow,
+    *,
+    at: tuple[str, ...] = (),
+    selection: GatewaySelection | None = None,
+) -> Gateway:
+    (node,) = await gateway_nodes(info, [row], at=at, selection=selection)
     return node

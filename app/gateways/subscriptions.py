@@ -13,7 +13,7 @@ from app.core.ids import parse_uuid
 from app.events.broker import EventFilter
 from app.events.types import GatewayStatusChanged
 from app.gateways.models import Gateway as GatewayRow
-from app.gateways.nodes import gateway_node
+from app.gateways.nodes import GatewaySelection, gateway_node
 from app.gateways.types import Gateway
 from app.graphql.context import Info
 from app.graphql.permissions import require_scope
@@ -88,6 +88,7 @@ class GatewaySubscription:
         # The filter runs inside the broker's fan-out, so other tenants' events never even
         # reach this subscriber's queue.
         latest = LatestOnly()
+        selection = GatewaySelection.of(info, ("gateway",))
         async with services.broker.subscribe(accept=in_scope(ctx, wanted)) as events:
             async for event in events:
                 if not latest.is_current(event):
@@ -104,7 +105,7 @@ class GatewaySubscription:
                 if row is None or not _in_scope_row(ctx, row):
                     continue
                 yield GatewayStatusEvent(
-                    gateway=await gateway_node(info, row, at=("gateway",)),
+                    gateway=await gateway_node(info, row, selection=selection),
                     previous_status=event.previous_status,
                     status=event.status,
                     error=event.error,
