@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     groq_base_url: str | None = None
     ollama_base_url: str | None = None
 
+    # Circuit breakers (per gateway): how long an open circuit waits before letting probes
+    # through, and the window in which failures are counted.
+    circuit_reset_timeout: float = Field(default=30.0, gt=0, le=3600)
+    circuit_failure_window: float = Field(default=60.0, gt=0, le=3600)
+
     # Request hardening.
     max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
     graphql_max_depth: int = Field(default=12, ge=2, le=50)

@@ -23,7 +23,7 @@ from app.events.broker import Broker
 from app.events.factory import create_broker
 from app.gateways.event_rows import EventRowReader
 from app.gateways.health_checker import HealthChecker
-from app.gateways.lifecycle import GatewayLifecycle
+from app.gateways.lifecycle import GatewayLifecycle, build_breaker_configs
 from app.gateways.models import Gateway
 from app.gateways.service import GatewayService
 from app.gateways.status import StatusChanger
@@ -85,7 +85,14 @@ async def build_services(
         )
         providers = build_registry(settings, http, clock)
         lifecycle = GatewayLifecycle(
-            gateways=gateways, providers=providers, breakers=breakers, clock=clock
+            gateways=gateways,
+            providers=providers,
+            breakers=breakers,
+            clock=clock,
+            breaker_configs=build_breaker_configs(
+                reset_timeout=settings.circuit_reset_timeout,
+                monitor_window=settings.circuit_failure_window,
+            ),
         )
 
         async def forget_webhook_entry(gateway: Gateway) -> None:

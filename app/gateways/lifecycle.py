@@ -45,11 +45,26 @@ from app.service_context import ServiceContext
 log = logging.getLogger("app.gateways")
 T = TypeVar("T")
 
-BREAKER_CONFIGS: dict[GatewayType, BreakerConfig] = {
-    GatewayType.TELEGRAM_BOT: BreakerConfig(failure_threshold=3),
-    GatewayType.AI: BreakerConfig(failure_threshold=5),
-    GatewayType.WEBHOOK: BreakerConfig(failure_threshold=5),
+# Telegram trips sooner: its Bot API is one upstream shared by every bot, and a failing
+# Telegram is better noticed after three failures than five.
+FAILURE_THRESHOLDS: dict[GatewayType, int] = {
+    GatewayType.TELEGRAM_BOT: 3,
+    GatewayType.AI: 5,
+    GatewayType.WEBHOOK: 5,
 }
+
+
+def build_breaker_configs(
+    *, reset_timeout: float = 30.0, monitor_window: float = 60.0
+) -> dict[GatewayType, BreakerConfig]:
+    return {
+        gateway_type: BreakerConfig(
+            failure_threshold=threshold, reset_timeout=reset_timeout, monitor_window=monitor_window
+        )
+        for gateway_type, threshold in FAILURE_THRESHOLDS.items()
+    }
+
+
 LIVE_STATUSES = (GatewayStatus.CONNECTED, GatewayStatus.ERROR)
 # Deleting a gateway tries to remove its Telegram webhook, but never waits long for it.
 DELETE_CLEANUP_TIMEOUT = 5.0
@@ -77,18 +92,20 @@ class GatewayLifecycle:
         providers: ProviderRegistry,
         breakers: BreakerRegistry,
         clock: Clock,
+        breaker_configs: Mapping[GatewayType, BreakerConfig] | None = None,
     ) -> None:
         self._gateways = gateways
         self._providers = providers
         self._breakers = breakers
         self._clock = clock
+        self._breaker_configs = dict(breaker_configs or build_breaker_configs())
         gateways.on_credentials_dropped(self._forget_breaker)
 
     async def _forget_breaker(self, gateway: Gateway) -> None:
         self._breakers.drop(str(gateway.id))
 
     def breaker(self, gateway: Gateway) -> CircuitBreaker:
-        return self._breakers.get(str(gateway.id), BREAKER_CONFIGS[gateway.type])
+        return self._breakers.get(str(gateway.id), self._breaker_configs[gateway.type])
 
     def _handle(self, gateway: Gateway) -> GatewayHandle:
         try:

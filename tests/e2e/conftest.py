@@ -41,6 +41,9 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
 
+CIRCUIT_RESET_TIMEOUT = 4.0
+
+
 @pytest.fixture(scope="module")
 def server(
     tmp_path_factory: pytest.TempPathFactory,
@@ -55,6 +58,8 @@ def server(
         telegram_api_base_url=fake_telegram.url,
         openai_base_url=f"{fake_openai.url}/v1",
         public_base_url=PUBLIC_BASE_URL,
+        # Short enough to watch an open circuit recover, long enough to see it refuse calls.
+        circuit_reset_timeout=str(CIRCUIT_RESET_TIMEOUT),
     )
     migrate(env, directory)
     with server_process(env, directory) as process:

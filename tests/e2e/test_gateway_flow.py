@@ -1,22 +1,23 @@
 """End to end: the real server process, driven over HTTP, against fake upstreams on 127.0.0.1.
 
 Covers what only real processes show: settings from the environment, migrations from the CLI,
-the uvicorn server, real sockets to the upstreams. The breaker's recovery through HALF_OPEN needs
-its reset timeout (30 s) to pass, so it is covered with a fake clock in
-tests/gateways/test_lifecycle.py; here the circuit is only shown to open and fail fast.
+the uvicorn server, real sockets to the upstreams. The server runs with a short circuit reset
+timeout (CIRCUIT_RESET_TIMEOUT), so an open circuit is seen both to fail fast and to recover
+through HALF_OPEN in real time.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import OPENAI_KEY, PUBLIC_BASE_URL, Server
+from tests.e2e.conftest import CIRCUIT_RESET_TIMEOUT, OPENAI_KEY, PUBLIC_BASE_URL, Server
 from tests.e2e.fakes import FakeOpenAIAPI, FakeTelegramAPI
 
 pytestmark = pytest.mark.e2e
@@ -287,7 +288,7 @@ def test_a_failing_upstream_opens_the_circuit_and_calls_fail_fast(
     assert [f["code"] for f in failures] == ["UNAVAILABLE"] * 3
     assert [f["upstreamStatus"] for f in failures] == [500] * 3
     assert [r["__typename"] for r in refused] == ["CircuitOpenError"] * 2
-    assert 0 < refused[0]["openRetryAfter"] <= 30
+    assert 0 < refused[0]["openRetryAfter"] <= CIRCUIT_RESET_TIMEOUT
     assert action["__typename"] == "CircuitOpenError"
     assert tested["success"] is False
     assert tested["details"] == {"code": "CIRCUIT_OPEN"}
@@ -297,4 +298,26 @@ def test_a_failing_upstream_opens_the_circuit_and_calls_fail_fast(
     assert gateway["lastError"].startswith("circuit open")
     assert gateway["circuit"]["state"] == "OPEN"
     assert gateway["circuit"]["failures"] == 3
-    assert 0 < gateway["circuit"]["retryAfterSeconds"] <= 30
+    assert 0 < gateway["circuit"]["retryAfterSeconds"] <= CIRCUIT_RESET_TIMEOUT
+
+
+def test_an_open_circuit_recovers_through_half_open(
+    api: Api, fake_telegram: FakeTelegramAPI
+) -> None:
+    bot_token = new_bot_token()
+    gateway_id = api.connected_telegram(bot_token)
+    fake_telegram.fail(bot_token, 500)
+    for chat in (21, 22, 23):
+        assert api.send(gateway_id, str(chat))["code"] == "UNAVAILABLE"
+    assert api.gateway(gateway_id)["circuit"]["state"] == "OPEN"
+
+    fake_telegram.heal(bot_token)
+    time.sleep(CIRCUIT_RESET_TIMEOUT + 0.5)
+    half_open = api.gateway(gateway_id)["circuit"]["state"]
+    probes = [api.send(gateway_id, str(chat)) for chat in (24, 25, 26)]
+
+    assert half_open == "HALF_OPEN"
+    assert [p["__typename"] for p in probes] == ["GatewayActionResult"] * 3
+    gateway = api.gateway(gateway_id)
+    assert gateway["circuit"]["state"] == "CLOSED"
+    assert gateway["status"] == "CONNECTED"
