@@ -31,8 +31,11 @@ class EventRowReader:
         if entry is None:
             read = asyncio.ensure_future(Gateway.get_or_none(id=event.gateway_id))
             entry = self._reads[event.event_id] = (now, read)
+        read = entry[1]
+        if read.done():  # most subscribers arrive after the first one's read finished
+            return read.result()
         # Shielded: one subscriber going away must not cancel the read the others wait for.
-        return await asyncio.shield(entry[1])
+        return await asyncio.shield(read)
 
     def _forget_older_than(self, cutoff: float) -> None:
         stale = [key for key, (started, _) in self._reads.items() if started < cutoff]
