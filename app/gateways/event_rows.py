@@ -29,8 +29,8 @@ class EventRowReader:
         self._forget_older_than(now - self._keep)
         entry = self._reads.get(event.event_id)
         if entry is None:
-            read = asyncio.ensure_future(Gateway.get_or_none(id=event.gateway_id))
-            entry = self._reads[event.event_id] = (now, read)
+            started = asyncio.ensure_future(Gateway.get_or_none(id=event.gateway_id))
+            entry = self._reads[event.event_id] = (now, started)
         read = entry[1]
         if read.done():  # most subscribers arrive after the first one's read finished
             return read.result()
