@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import uvicorn
@@ -25,13 +25,23 @@ def _settings() -> Settings:
         raise SystemExit(2) from None
 
 
-def _run_on_database(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a command's work; a database that is unreachable or not migrated is reported in one
-    line (exit 2) instead of a traceback."""
+def _run_on_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    """Run a command's work with the ORM initialised; a database that is unreachable or not
+    migrated is reported in one line (exit 2) instead of a traceback."""
+    from tortoise import Tortoise
     from tortoise.exceptions import DBConnectionError, OperationalError
 
+    from app.db import tortoise_config
+
+    async def run() -> T:
+        await Tortoise.init(config=tortoise_config(settings.database_url))
+        try:
+            return await work()
+        finally:
+            await Tortoise.close_connections()
+
     try:
-        return asyncio.run(coro)
+        return asyncio.run(run())
     except (OperationalError, DBConnectionError, OSError) as exc:
         print(
             f"database error: {exc}\n(is DATABASE_URL right, and has `python -m app migrate` run?)",
@@ -90,9 +100,6 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_rotate_keys(args: argparse.Namespace) -> int:
-    from tortoise import Tortoise
-
-    from app.db import tortoise_config
     from app.gateways.rotation import RotationReport, rotate_keys
     from app.gateways.vault import CredentialVault
     from app.keys import build_keyring
@@ -105,14 +112,9 @@ def cmd_rotate_keys(args: argparse.Namespace) -> int:
         done = report.rotated + report.undecryptable + report.skipped_concurrent
         print(f"\r{done}/{report.total} gateways processed", end="", flush=True)
 
-    async def run() -> RotationReport:
-        await Tortoise.init(config=tortoise_config(settings.database_url))
-        try:
-            return await rotate_keys(vault, dry_run=args.dry_run, progress=progress)
-        finally:
-            await Tortoise.close_connections()
-
-    report = _run_on_database(run())
+    report = _run_on_database(
+        settings, lambda: rotate_keys(vault, dry_run=args.dry_run, progress=progress)
+    )
     active = vault.keyring.active_key_id
     if args.dry_run:
         print(f"{report.total} gateways use a key other than {active!r} (dry run: nothing changed)")
@@ -129,27 +131,20 @@ def cmd_rotate_keys(args: argparse.Namespace) -> int:
 
 
 def cmd_check_gateways(args: argparse.Namespace) -> int:
-    from tortoise import Tortoise
-
     from app.container import build_services
     from app.core.clock import SystemClock
-    from app.db import tortoise_config
     from app.gateways.health_checker import CheckReport
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format.value)
 
-    async def run() -> CheckReport:
-        await Tortoise.init(config=tortoise_config(settings.database_url))
-        try:
-            # The same services as the server: status changes reach subscribers through the
-            # broker (Redis when configured) exactly as a server-side check would.
-            async with build_services(settings, SystemClock()) as services:
-                return await services.health_checker.run_once()
-        finally:
-            await Tortoise.close_connections()
+    async def check() -> CheckReport:
+        # The same services as the server: status changes reach subscribers through the
+        # broker (Redis when configured) exactly as a server-side check would.
+        async with build_services(settings, SystemClock()) as services:
+            return await services.health_checker.run_once()
 
-    report = _run_on_database(run())
+    report = _run_on_database(settings, check)
     print(
         f"checked {report.checked} gateways: {report.healthy} healthy, {report.failed} failing, "
         f"{report.skipped_open_circuit} skipped (circuit open); "

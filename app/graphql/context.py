@@ -55,15 +55,25 @@ class Context:
             return UnauthenticatedError()
         if self.scope_error is not None:
             return self.scope_error
+        return self._context_for(self.user, self.organization_id, self.role)
+
+    def _context_for(
+        self, user: User, organization_id: UUID | None, role: OrganizationRole | None
+    ) -> ServiceContext:
         client = self.request.client
         return ServiceContext(
-            user_id=self.user.id,
-            organization_id=self.organization_id,
-            role=self.role or OrganizationRole.OWNER,
+            user_id=user.id,
+            organization_id=organization_id,
+            role=role or OrganizationRole.OWNER,
             ip_address=client.host if client else None,
             user_agent=self.request.headers.get("user-agent"),
             request_id=self.request_id,
         )
+
+    def user_context(self) -> ServiceContext:
+        """The caller acting as themselves, whatever organization the request named (for
+        managing organizations, which is not scoped by the organization header)."""
+        return self._context_for(self.require_user(), None, None)
 
     def service_context(self) -> ServiceContext:
         """The tenant-scoped context for service calls; raises the auth error otherwise."""

@@ -25,3 +25,10 @@ def require_scope(info: Info) -> ServiceContext:
         return info.context.service_context()
     except AuthError as exc:
         raise auth_error(exc) from None
+
+
+def require_user_context(info: Info) -> ServiceContext:
+    try:
+        return info.context.user_context()
+    except AuthError as exc:
+        raise auth_error(exc) from None

@@ -16,7 +16,7 @@ from app.graphql.errors import (
     ValidationError,
     to_member,
 )
-from app.graphql.permissions import require_user
+from app.graphql.permissions import require_user, require_user_context
 from app.organizations import service
 from app.organizations.models import OrganizationRole
 from app.organizations.types import (
@@ -25,7 +25,6 @@ from app.organizations.types import (
     Membership,
     Organization,
 )
-from app.service_context import ServiceContext
 
 CreateOrganizationResult = Annotated[
     Organization | ValidationError | ConflictError, strawberry.union("CreateOrganizationResult")
@@ -34,18 +33,6 @@ AddOrganizationMemberResult = Annotated[
     Membership | ValidationError | NotFoundError | ForbiddenError | ConflictError,
     strawberry.union("AddOrganizationMemberResult"),
 ]
-
-
-def _user_context(info: Info) -> ServiceContext:
-    """Organization management acts as the user, whatever organization header came along."""
-    user = require_user(info)
-    request = info.context.request
-    return ServiceContext(
-        user_id=user.id,
-        ip_address=request.client.host if request.client else None,
-        user_agent=request.headers.get("user-agent"),
-        request_id=info.context.request_id,
-    )
 
 
 @strawberry.type
@@ -63,7 +50,7 @@ class OrganizationMutation:
     async def create_organization(
         self, info: Info, input: CreateOrganizationInput
     ) -> CreateOrganizationResult:
-        ctx = _user_context(info)
+        ctx = require_user_context(info)
         try:
             org = await service.create_organization(ctx, input.name, input.slug)
         except (domain.ValidationFailedError, domain.ConflictError) as exc:
@@ -74,7 +61,7 @@ class OrganizationMutation:
     async def add_organization_member(
         self, info: Info, input: AddOrganizationMemberInput
     ) -> AddOrganizationMemberResult:
-        ctx = _user_context(info)
+        ctx = require_user_context(info)
         try:
             membership = await service.add_member(
                 ctx, parse_uuid(input.organization_id), input.email, input.role
