@@ -77,7 +77,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format.value)
     config = server_config(
-        create_app(settings), args.host or settings.host, args.port or settings.port
+        create_app(settings, tune_gc=True), args.host or settings.host, args.port or settings.port
     )
     uvicorn.Server(config).run()
     return 0

@@ -24,6 +24,7 @@ from app.events.factory import create_broker
 from app.gateways.event_rows import EventRowReader
 from app.gateways.health_checker import HealthChecker
 from app.gateways.lifecycle import GatewayLifecycle, build_breaker_configs
+from app.gateways.live import StatusHub
 from app.gateways.models import Gateway
 from app.gateways.service import GatewayService
 from app.gateways.status import StatusChanger
@@ -48,6 +49,7 @@ class Services:
     webhook_directory: GatewayDirectory
     health_checker: HealthChecker
     event_rows: EventRowReader
+    live: StatusHub
 
 
 @asynccontextmanager
@@ -63,8 +65,11 @@ async def build_services(
     broker = create_broker(redis_url)
     await broker.start()
     directory = GatewayDirectory(clock=clock, broker=broker)
+    event_rows = EventRowReader(clock)
+    live = StatusHub(broker, event_rows)
     try:
         await directory.start()
+        await live.start()
         gateways = GatewayService(
             vault=vault,
             status=StatusChanger(publisher=broker, clock=clock),
@@ -123,9 +128,11 @@ async def build_services(
                 retention_days=settings.telegram_update_retention_days,
                 auth=auth,
             ),
-            event_rows=EventRowReader(clock),
+            event_rows=event_rows,
+            live=live,
         )
     finally:
+        await live.close()
         await directory.close()
         await broker.close()
         await http.aclose()

@@ -14,6 +14,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from app.config import Settings
 from app.container import build_services
 from app.core.clock import Clock, SystemClock
+from app.core.gc_tuning import settle_heap
 from app.db import tortoise_config
 
 log = logging.getLogger("app.lifespan")
@@ -33,6 +34,8 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         checker: asyncio.Task[None] | None = None
         if settings.health_check_interval > 0 and app.state.run_health_checker:
             checker = asyncio.create_task(services.health_checker.run_forever())
+        if app.state.tune_gc:
+            settle_heap()
         log.info("app.started", extra={"env": settings.app_env.value})
         try:
             yield

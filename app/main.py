@@ -24,9 +24,12 @@ def create_app(
     clock: Clock | None = None,
     upstream_transport: httpx.AsyncBaseTransport | None = None,
     run_health_checker: bool = True,
+    tune_gc: bool = False,
 ) -> Starlette:
     """Build the ASGI app. `clock`, `upstream_transport` and `run_health_checker` exist for
-    tests (fake time, fake upstreams, checks driven by hand); production leaves them as is."""
+    tests (fake time, fake upstreams, checks driven by hand); production leaves them as is.
+    `tune_gc` is for a process that serves this one app (`serve`, the benchmarks): see
+    `app.core.gc_tuning`."""
     schema = build_schema(
         production=settings.is_production,
         max_depth=settings.graphql_max_depth,
@@ -56,4 +59,5 @@ def create_app(
     app.state.clock = clock
     app.state.upstream_transport = upstream_transport
     app.state.run_health_checker = run_health_checker
+    app.state.tune_gc = tune_gc
     return app

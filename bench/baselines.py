@@ -150,7 +150,8 @@ async def hello(request: Request) -> Response:
 async def stats(request: Request) -> JSONResponse:
     """Bench bookkeeping (not measured): live subscriptions and stored updates."""
     services: Services = request.app.state.services
-    subscribers = getattr(services.broker, "subscriber_count", None)
+    # Socket subscriptions are the status hub's; the broker has the hub and the app's own.
+    subscribers = services.live.subscriber_count + getattr(services.broker, "subscriber_count", 0)
     connection = get_connection("default")
     _, rows = await connection.execute_query('SELECT COUNT(*) AS n FROM "telegram_updates"')
     data: dict[str, Any] = {"subscribers": subscribers, "telegram_updates": int(rows[0]["n"])}

@@ -49,7 +49,7 @@ def bench_settings(database_url: str, data_dir: str, app_env: str) -> Settings:
 
 
 def build_app(settings: Settings, scenario: Scenario, seed_file: Path) -> Starlette:
-    app = create_app(settings, run_health_checker=False)
+    app = create_app(settings, run_health_checker=False, tune_gc=True)
     # Ahead of the app's routes; same middleware stack, same lifespan, same connection.
     app.router.routes[0:0] = ROUTES
     inner = app.router.lifespan_context

@@ -16,7 +16,7 @@ from app.auth.models import User as UserRow
 from app.auth.types import User
 from app.gateways.models import Gateway as GatewayRow
 from app.gateways.types import CircuitStats, Gateway, credential_info_of
-from app.graphql.context import Info
+from app.graphql.context import Context, Info
 from app.graphql.selection import selects
 from app.organizations.models import Organization as OrganizationRow
 from app.organizations.types import Organization
@@ -55,8 +55,13 @@ async def gateway_nodes(
     """`at` is the path from the current field to the gateways, e.g. ("items",)."""
     if not rows:
         return []
-    wants = selection or GatewaySelection.of(info, at)
-    context = info.context
+    return await build_gateway_nodes(info.context, rows, selection or GatewaySelection.of(info, at))
+
+
+async def build_gateway_nodes(
+    context: Context, rows: list[GatewayRow], wants: GatewaySelection
+) -> list[Gateway]:
+    """The nodes of `rows` with the parts `wants` filled, read through `context`'s loaders."""
     owners: list[UserRow | None] = [None] * len(rows)
     if wants.owner:
         owners = await context.loaders.users.load_many([r.owner_id for r in rows])

@@ -19,6 +19,7 @@ from app.container import Services
 from app.core.ids import parse_uuid
 from app.errors import ScopeForbiddenError
 from app.graphql.context import Context
+from app.graphql.transport_ws import TransportWSHandler
 from app.organizations.service import membership_role
 
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
@@ -45,6 +46,9 @@ async def resolve_auth(ctx: Context, authorization: str | None, organization: st
 
 
 class GraphQLApp(GraphQL[Context, None]):
+    # Lets the gateway status hub write shared results straight to a subscription's socket.
+    graphql_transport_ws_handler_class = TransportWSHandler
+
     def __init__(self, schema: BaseSchema, *, graphiql: bool) -> None:
         super().__init__(
             schema,

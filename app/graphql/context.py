@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -88,6 +88,16 @@ class Context:
         self._live_until = expires_at
         self._auth_checked_at = self.services.clock.monotonic()
 
+    def auth_check_due(self) -> bool:
+        """Whether `still_authenticated` has anything to do (without it: the token is live)."""
+        if self.token_hash is None or self._live_until is None or self._auth_checked_at is None:
+            return True
+        clock = self.services.clock
+        return (
+            clock.now() >= self._live_until
+            or clock.monotonic() - self._auth_checked_at >= REAUTH_INTERVAL
+        )
+
     async def still_authenticated(self) -> bool:
         """For long-lived sockets: is the token that opened them still live?
 
@@ -104,6 +114,11 @@ class Context:
             self._live_until = await self.services.auth.live_until(self.token_hash)
             self._auth_checked_at = now
         return self._live_until is not None
+
+    def for_event(self) -> Context:
+        """A copy with fresh loaders, for executing one subscription event: nested fields read
+        the current state, and the connection's other operations keep their own loaders."""
+        return replace(self, _loaders=None)
 
     def reset_loaders(self) -> None:
         """Forget cached rows: a subscription starts each event with fresh loaders."""

@@ -176,6 +176,28 @@ def _echoes_input(error: GraphQLError) -> bool:
     return error.message.startswith("Variable '$") or " has invalid value" in error.message
 
 
+MASKED_MESSAGE = "Unexpected error."
+
+
+def public_error(error: GraphQLError) -> GraphQLError:
+    """`error` as a client may see it: masked when unexpected, without echoed input values."""
+    if is_unexpected(error):
+        message, extensions = MASKED_MESSAGE, None
+    elif _echoes_input(error):
+        message, extensions = _ECHOED_VALUE.sub(".", error.message), {"code": "BAD_USER_INPUT"}
+    else:
+        return error
+    return GraphQLError(
+        message=message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions=extensions,
+    )
+
+
 class ErrorPolicy(SchemaExtension):
     """Unexpected errors become "Unexpected error."; request errors that quote a submitted
     value keep their explanation but lose the value.
@@ -184,8 +206,6 @@ class ErrorPolicy(SchemaExtension):
     against a runtime-checkable Protocol, which is slow enough to show up once per delivered
     subscription event (bench/ fanout).
     """
-
-    MASKED = "Unexpected error."
 
     def on_operation(self) -> Iterator[None]:
         self._streamed = False
@@ -209,21 +229,4 @@ class ErrorPolicy(SchemaExtension):
     def _rewrite(self, result: Any) -> None:
         errors = getattr(result, "errors", None)
         if errors:
-            result.errors = [self._rewritten(error) for error in errors]
-
-    def _rewritten(self, error: GraphQLError) -> GraphQLError:
-        if is_unexpected(error):
-            message, extensions = self.MASKED, None
-        elif _echoes_input(error):
-            message, extensions = _ECHOED_VALUE.sub(".", error.message), {"code": "BAD_USER_INPUT"}
-        else:
-            return error
-        return GraphQLError(
-            message=message,
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            original_error=None,
-            extensions=extensions,
-        )
+            result.errors = [public_error(error) for error in errors]

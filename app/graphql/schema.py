@@ -34,6 +34,7 @@ from app.graphql.errors import (
     ValidationError,
     is_unexpected,
 )
+from app.graphql.shared_execution import SharingExecutionContext
 from app.organizations.resolvers import OrganizationMutation, OrganizationQuery
 from app.webhooks.resolvers import WebhookQuery
 
@@ -111,6 +112,8 @@ def build_schema(
             QuotaExceededError,
         ],
         config=StrawberryConfig(disable_field_suggestions=production),
+        # Hands a subscription's executor to its resolver, for executing events once per group.
+        execution_context_class=SharingExecutionContext,
     )
 
 

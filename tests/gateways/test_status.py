@@ -19,7 +19,7 @@ from app.gateways import status as status_module
 from app.gateways.enums import GatewayStatus
 from app.gateways.models import Gateway
 from app.gateways.status import StatusChanger
-from app.gateways.subscriptions import LatestOnly
+from app.gateways.status_events import LatestOnly
 from app.service_context import ServiceContext
 from tests.support.harness import Harness
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import uuid4
 
 from app.gateways.enums import GatewayStatus
-from app.gateways.subscriptions import LatestOnly, in_scope
+from app.gateways.status_events import LatestOnly, in_scope
 from app.organizations.models import OrganizationRole
 from app.service_context import ServiceContext
 from tests.events.support import make_event

@@ -60,8 +60,10 @@ class Live:
 
     @property
     def subscriptions(self) -> int:
-        """Subscribers on the broker beyond the app's own (the webhook directory listens too)."""
-        return self.broker.subscriber_count - self.baseline
+        """Client subscriptions: the status hub's, plus any on the broker beyond the app's own
+        (the webhook directory and the hub itself listen there too)."""
+        hub = self.app.state.services.live
+        return hub.subscriber_count + self.broker.subscriber_count - self.baseline
 
     async def wait_subscriptions(self, count: int, *, within: float = 5.0) -> None:
         """Until exactly `count` client subscriptions are registered with the broker (that
