@@ -21,7 +21,6 @@ from app.core.clock import Clock
 from app.core.http import create_http_client
 from app.events.broker import Broker
 from app.events.factory import create_broker
-from app.gateways.event_rows import EventRowReader
 from app.gateways.health_checker import HealthChecker
 from app.gateways.lifecycle import GatewayLifecycle, build_breaker_configs
 from app.gateways.live import StatusHub
@@ -48,7 +47,6 @@ class Services:
     http: httpx.AsyncClient
     webhook_directory: GatewayDirectory
     health_checker: HealthChecker
-    event_rows: EventRowReader
     live: StatusHub
 
 
@@ -65,8 +63,7 @@ async def build_services(
     broker = create_broker(redis_url)
     await broker.start()
     directory = GatewayDirectory(clock=clock, broker=broker)
-    event_rows = EventRowReader(clock)
-    live = StatusHub(broker, event_rows)
+    live = StatusHub(broker)
     try:
         await directory.start()
         await live.start()
@@ -128,7 +125,6 @@ async def build_services(
                 retention_days=settings.telegram_update_retention_days,
                 auth=auth,
             ),
-            event_rows=event_rows,
             live=live,
         )
     finally:

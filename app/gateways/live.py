@@ -25,7 +25,6 @@ from graphql import GraphQLError
 
 from app.events.broker import Broker, EventFilter, Subscription
 from app.events.types import GatewayStatusChanged
-from app.gateways.event_rows import EventRowReader
 from app.gateways.models import Gateway as GatewayRow
 from app.gateways.nodes import GatewaySelection
 from app.gateways.status_events import LatestOnly, in_scope_row, status_event_of
@@ -139,9 +138,8 @@ class LiveSubscriber:
 
 
 class StatusHub:
-    def __init__(self, broker: Broker, event_rows: EventRowReader) -> None:
+    def __init__(self, broker: Broker) -> None:
         self._broker = broker
-        self._event_rows = event_rows
         self._subscribers: set[LiveSubscriber] = set()
         # Every subscriber sees the events in the hub's order, so one LatestOnly serves them all.
         self._latest = LatestOnly()
@@ -203,7 +201,8 @@ class StatusHub:
             return
         audience = await self._authenticated(audience)
         try:
-            row = await self._event_rows.gateway_for(event)
+            # The gateway as it is now (fresher than the event), read once for everyone.
+            row = await GatewayRow.get_or_none(id=event.gateway_id)
         except Exception:
             self._fail(audience, "read of the changed gateway", event)
             return

@@ -1,131 +1,22 @@
 """gatewayStatusChanged over graphql-transport-ws, against a real uvicorn socket.
 
-The app runs in this process under uvicorn (its lifespan included), so the tests can watch the
-broker's subscriber count; mutations go over HTTP to the same server, events come back over a
+The app runs in this process under uvicorn (its lifespan included), so the tests can watch its
+subscriber count; mutations go over HTTP to the same server, events come back over a
 real WebSocket client.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from starlette.applications import Starlette
-from tortoise.backends.base.executor import EXECUTOR_CACHE
 
-from app.events.memory import InMemoryBroker
 from app.graphql.app import MAX_SUBSCRIPTIONS_PER_CONNECTION
-from app.main import create_app
 from tests.support import ws
-from tests.support.harness import Harness, make_settings
-from tests.support.server import serving
-from tests.support.upstreams import FakeUpstreams
-
-SUBSCRIPTION = """subscription($gatewayId: ID) {
-  gatewayStatusChanged(gatewayId: $gatewayId) {
-    previousStatus status error occurredAt gateway { id name status }
-  }
-}"""
-CREATE = """mutation($input: CreateGatewayInput!) { createGateway(input: $input) {
-  __typename ... on Gateway { id status } ... on Error { message } } }"""
-SET_STATUS = """mutation($id: ID!, $status: GatewayStatus!, $error: String) {
-  updateGatewayStatus(id: $id, status: $status, error: $error) {
-    __typename ... on Gateway { id status } ... on Error { message } } }"""
-
-# How long "nothing arrives" is watched for. Delivery on one process takes milliseconds, and
-# every silence check is followed by an event that must arrive *first* if the filter leaked.
-QUIET = 0.5
-
-
-@dataclass
-class Live:
-    app: Starlette
-    http: Harness  # GraphQL over HTTP to the same socket
-    ws_url: str
-    baseline: int = 0
-
-    @property
-    def broker(self) -> InMemoryBroker:
-        broker = self.app.state.services.broker
-        assert isinstance(broker, InMemoryBroker)
-        return broker
-
-    @property
-    def subscriptions(self) -> int:
-        """Client subscriptions: the status hub's, plus any on the broker beyond the app's own
-        (the webhook directory and the hub itself listen there too)."""
-        hub = self.app.state.services.live
-        return hub.subscriber_count + self.broker.subscriber_count - self.baseline
-
-    async def wait_subscriptions(self, count: int, *, within: float = 5.0) -> None:
-        """Until exactly `count` client subscriptions are registered with the broker (that
-        happens after the `subscribe` message is processed: a change made before is missed)."""
-        try:
-            async with asyncio.timeout(within):
-                while self.subscriptions != count:  # noqa: ASYNC110 - polls a counter
-                    await asyncio.sleep(0.01)
-        except TimeoutError:
-            raise AssertionError(
-                f"{self.subscriptions} subscriptions on the broker, expected {count}"
-            ) from None
-
-
-@pytest.fixture
-async def live(database_url: str, tmp_path: Path, upstreams: FakeUpstreams) -> AsyncIterator[Live]:
-    EXECUTOR_CACHE.clear()  # see tests/support/harness.running_app
-    settings = make_settings(database_url, str(tmp_path))
-    app = create_app(settings, upstream_transport=upstreams.transport(), run_health_checker=False)
-    async with (
-        serving(app) as address,
-        httpx.AsyncClient(base_url=f"http://{address}", timeout=10) as client,
-    ):
-        live = Live(
-            app=app,
-            http=Harness(app=app, client=client, settings=settings),
-            ws_url=f"ws://{address}/graphql",
-        )
-        live.baseline = live.broker.subscriber_count
-        yield live
-
-
-async def create_gateway(h: Harness, token: str, name: str, org: str | None = None) -> str:
-    data = {
-        "name": name,
-        "type": "AI",
-        "credentials": {"ai": {"provider": "OPENAI", "apiKey": "sk-test-NOTREAL-1234"}},
-    }
-    result = (await h.gql(CREATE, {"input": data}, token=token, org=org))["createGateway"]
-    assert result["__typename"] == "Gateway", result
-    assert result["status"] == "DISCONNECTED"
-    gateway_id: str = result["id"]
-    return gateway_id
-
-
-async def set_status(
-    h: Harness,
-    token: str,
-    gateway_id: str,
-    status: str,
-    error: str | None = None,
-    org: str | None = None,
-) -> None:
-    variables = {"id": gateway_id, "status": status, "error": error}
-    result = (await h.gql(SET_STATUS, variables, token=token, org=org))["updateGatewayStatus"]
-    assert result == {"__typename": "Gateway", "id": gateway_id, "status": status}
-
-
-def event_of(data: dict[str, Any]) -> dict[str, Any]:
-    event: dict[str, Any] = data["gatewayStatusChanged"]
-    return event
-
+from tests.support.live import QUIET, SUBSCRIPTION, Live, create_gateway, event_of, set_status
 
 # ---------------------------------------------------------------- authentication
 
