@@ -13,9 +13,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from starlette.requests import Request
+from strawberry.types import ExecutionResult
 
 from app.graphql.app import MAX_SUBSCRIPTIONS_PER_CONNECTION
+from app.graphql.context import Context
+from app.graphql.schema import build_schema
 from tests.support import ws
+from tests.support.harness import Harness
 from tests.support.live import QUIET, SUBSCRIPTION, Live, create_gateway, event_of, set_status
 
 # ---------------------------------------------------------------- authentication
@@ -350,3 +355,37 @@ async def test_a_logout_ends_the_open_subscription(
         assert [e["message"] for e in errors] == ["Authentication expired."]
         await live.wait_subscriptions(0)
         assert other  # a second account exists, untouched by the first one's logout
+
+
+# ---------------------------------------------------------------- transport
+
+
+async def test_a_subscription_over_http_is_refused(harness: Harness) -> None:
+    token = await harness.register("alice@example.com")
+    response = await harness.client.post(
+        "/graphql",
+        json={"query": "subscription { gatewayStatusChanged { status } }"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 400
+    assert response.text == "subscriptions are not allowed when using POST"
+
+
+async def test_a_subscription_without_a_socket_is_refused(harness: Harness) -> None:
+    token = await harness.register("alice@example.com")
+    found = await harness.services.auth.authenticate(token)
+    assert found is not None
+    request = Request({"type": "http", "headers": [], "client": ("127.0.0.1", 5000)})
+    context = Context(request=request, response=None, services=harness.services, user=found.user)
+    stream = await build_schema().subscribe(
+        "subscription { gatewayStatusChanged { status } }", context_value=context
+    )
+    assert not isinstance(stream, ExecutionResult)
+    result = await anext(stream)
+    assert result.errors is not None
+    assert [(e.message, e.extensions) for e in result.errors] == [
+        (
+            "Subscriptions are served over WebSocket (graphql-transport-ws) only.",
+            {"code": "BAD_REQUEST"},
+        )
+    ]
