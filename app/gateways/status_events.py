@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import datetime
 from uuid import UUID
 
@@ -66,11 +67,13 @@ class LatestOnly:
 
     Publishing happens after the commit, so two quick changes can arrive in either order; the
     status version (bumped under the row lock) says which is newer. Events without a version
-    (an older release's) always pass.
+    (an older release's) always pass. Only the `limit` most recently changed gateways are
+    remembered: a reordering spans milliseconds, and a process lives for months.
     """
 
-    def __init__(self) -> None:
-        self._seen: dict[UUID, int] = {}
+    def __init__(self, limit: int = 10_000) -> None:
+        self._limit = limit
+        self._seen: OrderedDict[UUID, int] = OrderedDict()
 
     def is_current(self, event: GatewayStatusChanged) -> bool:
         if event.version == 0:
@@ -78,4 +81,7 @@ class LatestOnly:
         if event.version <= self._seen.get(event.gateway_id, 0):
             return False
         self._seen[event.gateway_id] = event.version
+        self._seen.move_to_end(event.gateway_id)
+        if len(self._seen) > self._limit:
+            self._seen.popitem(last=False)
         return True

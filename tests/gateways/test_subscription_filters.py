@@ -56,3 +56,21 @@ def test_latest_only_drops_an_event_older_than_one_already_delivered() -> None:
     # Unversioned events (from an older release) always pass, even repeatedly.
     assert current(0)
     assert current(0)
+
+
+def test_latest_only_remembers_the_most_recently_changed_gateways_only() -> None:
+    first, second, third = uuid4(), uuid4(), uuid4()
+    latest = LatestOnly(limit=2)
+
+    def current(gateway_id: object, version: int) -> bool:
+        return latest.is_current(
+            make_event(gateway_id=gateway_id, status=GatewayStatus.ERROR, version=version)
+        )
+
+    assert current(first, 5)
+    assert current(second, 5)
+    assert current(first, 6)  # `first` is now the most recent
+    assert current(third, 1)  # over the limit: `second`, the least recent, is forgotten
+    assert not current(first, 6)
+    assert not current(third, 1)
+    assert current(second, 5)  # forgotten, so an old version passes again
