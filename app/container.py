@@ -63,10 +63,9 @@ async def build_services(
     broker = create_broker(redis_url)
     await broker.start()
     directory = GatewayDirectory(clock=clock, broker=broker)
-    live = StatusHub(broker)
+    live: StatusHub | None = None
     try:
         await directory.start()
-        await live.start()
         gateways = GatewayService(
             vault=vault,
             status=StatusChanger(publisher=broker, clock=clock),
@@ -106,6 +105,8 @@ async def build_services(
             clock=clock,
             token_ttl=timedelta(hours=settings.token_ttl_hours),
         )
+        live = StatusHub(broker, auth)
+        await live.start()
         yield Services(
             settings=settings,
             clock=clock,
@@ -128,7 +129,8 @@ async def build_services(
             live=live,
         )
     finally:
-        await live.close()
+        if live is not None:
+            await live.close()
         await directory.close()
         await broker.close()
         await http.aclose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -121,12 +122,15 @@ class AuthService:
             await AuthToken.filter(id=row.id).update(last_used_at=now)
         return Authenticated(row.user, token_hash, row.expires_at)
 
-    async def live_until(self, token_hash: str) -> datetime | None:
-        """When a token expires, or None once it is revoked or expired (long-lived sockets)."""
-        row = await AuthToken.filter(
-            token_hash=token_hash, revoked_at=None, expires_at__gt=self._clock.now()
-        ).first()
-        return row.expires_at if row else None
+    async def live_until(self, token_hashes: Collection[str]) -> dict[str, datetime]:
+        """The expiry of each of these tokens still live; revoked and expired ones are absent.
+
+        For long-lived sockets, re-checked in one query for every socket that is due.
+        """
+        rows = await AuthToken.filter(
+            token_hash__in=list(token_hashes), revoked_at=None, expires_at__gt=self._clock.now()
+        ).values_list("token_hash", "expires_at")
+        return {str(token_hash): expires_at for token_hash, expires_at in rows}
 
     async def prune(self) -> int:
         """Delete what can never matter again: failed logins outside the throttle window, and

@@ -48,8 +48,11 @@ class Broker(Protocol):
         """
         ...
 
-    def subscribe(self, *, accept: EventFilter | None = None) -> Subscription:
-        """A subscription to enter with `async with`; `accept` drops unwanted events early."""
+    def subscribe(
+        self, *, accept: EventFilter | None = None, maxsize: int | None = None
+    ) -> Subscription:
+        """A subscription to enter with `async with`; `accept` drops unwanted events early;
+        `maxsize` bounds its queue (default DEFAULT_QUEUE_SIZE)."""
         ...
 
 
@@ -182,8 +185,10 @@ class LocalFanOut:
     def __len__(self) -> int:
         return len(self._subscriptions)
 
-    def subscribe(self, *, accept: EventFilter | None = None) -> Subscription:
-        return Subscription(self, maxsize=self._queue_size, accept=accept)
+    def subscribe(
+        self, *, accept: EventFilter | None = None, maxsize: int | None = None
+    ) -> Subscription:
+        return Subscription(self, maxsize=maxsize or self._queue_size, accept=accept)
 
     def deliver(self, event: GatewayStatusChanged) -> None:
         # The hot path: no await, no copy. offer() never re-enters the fan-out, so the set

@@ -28,5 +28,7 @@ class InMemoryBroker:
         # Synchronous fan-out: when this returns, every subscriber has the event queued.
         self._fanout.deliver(event)
 
-    def subscribe(self, *, accept: EventFilter | None = None) -> Subscription:
-        return self._fanout.subscribe(accept=accept)
+    def subscribe(
+        self, *, accept: EventFilter | None = None, maxsize: int | None = None
+    ) -> Subscription:
+        return self._fanout.subscribe(accept=accept, maxsize=maxsize)

@@ -155,8 +155,10 @@ class RedisBroker:
                 extra={**self._extra(event), "error": _describe(exc)},
             )
 
-    def subscribe(self, *, accept: EventFilter | None = None) -> Subscription:
-        return self._fanout.subscribe(accept=accept)
+    def subscribe(
+        self, *, accept: EventFilter | None = None, maxsize: int | None = None
+    ) -> Subscription:
+        return self._fanout.subscribe(accept=accept, maxsize=maxsize)
 
     # -- listener ------------------------------------------------------------------------------
 

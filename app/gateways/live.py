@@ -16,69 +16,31 @@ role, their memberships) also groups by user and role, so nothing personal is ev
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 
 from graphql import GraphQLError
 
+from app.auth.service import AuthService
 from app.events.broker import Broker, EventFilter, Subscription
 from app.events.types import GatewayStatusChanged
+from app.gateways.live_fields import SCOPE_SHARED_FIELDS
 from app.gateways.models import Gateway as GatewayRow
 from app.gateways.nodes import GatewaySelection
 from app.gateways.status_events import LatestOnly, in_scope_row, status_event_of
-from app.graphql.context import Context
+from app.graphql.context import Context, TokenState
 from app.graphql.errors import MASKED_MESSAGE
-from app.graphql.shared_execution import FieldSet, SharedOperation
+from app.graphql.shared_execution import SharedOperation
 from app.graphql.transport_ws import OperationSink
 from app.service_context import ServiceContext
 
 logger = logging.getLogger("app.gateways.live")
 
-# Fields whose value depends only on the event and the tenant scope, never on who is looking.
-# Anything not listed (Organization.viewerRole, Organization.members, User.memberships,
-# Gateway.auditEvents, and any field added later) makes a document group per viewer instead.
-SCOPE_SHARED_FIELDS: FieldSet = {
-    "Subscription": frozenset({"gatewayStatusChanged"}),
-    "GatewayStatusEvent": frozenset({"gateway", "previousStatus", "status", "error", "occurredAt"}),
-    "Gateway": frozenset(
-        {
-            "id",
-            "name",
-            "type",
-            "status",
-            "config",
-            "lastConnectedAt",
-            "lastErrorAt",
-            "lastError",
-            "createdAt",
-            "updatedAt",
-            "owner",
-            "organization",
-            "credentialInfo",
-            "circuit",
-            "supportedActions",
-        }
-    ),
-    "User": frozenset({"id", "email", "name", "createdAt"}),
-    "Organization": frozenset({"id", "name", "slug", "createdAt"}),
-    "TelegramBotCredentialInfo": frozenset({"botTokenHint", "botUsername"}),
-    "AICredentialInfo": frozenset({"provider", "apiKeyHint", "baseUrl", "model"}),
-    "WebhookCredentialInfo": frozenset({"url", "hasSigningSecret"}),
-    "UndecryptableCredentialInfo": frozenset({"message"}),
-    "CircuitStats": frozenset(
-        {
-            "state",
-            "failures",
-            "successes",
-            "lastFailureAt",
-            "lastStateChangeAt",
-            "retryAfterSeconds",
-        }
-    ),
-    "GatewayAction": frozenset({"name", "description"}),
-}
+
+# Events queued for the hub, all tenants together; one subscriber's queue holds 256. Several
+# thousand covers a burst such as a health-check pass turning many gateways to ERROR at once.
+HUB_QUEUE_SIZE = 8192
 
 
 def auth_expired() -> GraphQLError:
@@ -127,6 +89,10 @@ class LiveSubscriber:
         key = (operation.document_key, tenant, viewer)
         return cls(context, scope, accept, selection, operation, sink, key)
 
+    @property
+    def receiving(self) -> bool:
+        return not self.ended.done() and self.sink.active()
+
     def end(self, error: BaseException | None = None) -> None:
         """End the stream: normally, or with `error` sent to the client first."""
         if self.ended.done():
@@ -138,9 +104,12 @@ class LiveSubscriber:
 
 
 class StatusHub:
-    def __init__(self, broker: Broker) -> None:
+    def __init__(self, broker: Broker, auth: AuthService) -> None:
         self._broker = broker
-        self._subscribers: set[LiveSubscriber] = set()
+        self._auth = auth
+        # A dict as an ordered set: delivery goes in subscription order, and a group's first
+        # subscriber (whose context executes the group's selection) is its oldest.
+        self._subscribers: dict[LiveSubscriber, None] = {}
         # Every subscriber sees the events in the hub's order, so one LatestOnly serves them all.
         self._latest = LatestOnly()
         self._task: asyncio.Task[None] | None = None
@@ -152,28 +121,34 @@ class StatusHub:
     async def start(self) -> None:
         # Entered here rather than in the task: an event published right after start() returns
         # is already queued for the hub.
-        subscription = self._broker.subscribe()
+        subscription = self._broker.subscribe(maxsize=HUB_QUEUE_SIZE)
         await subscription.__aenter__()
         self._task = asyncio.create_task(self._run(subscription), name="gateway-status-hub")
+        self._task.add_done_callback(self._stopped)
 
     async def close(self) -> None:
         """Stop (the broker is closing): every stream ends normally, with `complete`."""
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self._end_all(self._subscribers)
+            # Whatever it ended with was logged by _stopped; shutting down goes on regardless.
+            await asyncio.gather(self._task, return_exceptions=True)
+        self._end_all()
 
     async def serve(self, subscriber: LiveSubscriber) -> None:
         """Deliver events to `subscriber` until its stream ends; raises the error ending it."""
         if self._task is None or self._task.done():
             subscriber.end()  # shutting down: nothing more will be delivered
-        self._subscribers.add(subscriber)
+        self._subscribers[subscriber] = None
         try:
             await asyncio.wait((subscriber.ended,))
         finally:
-            self._subscribers.discard(subscriber)
-            subscriber.ended.cancel()  # when the client went away: a later end() does nothing
+            self._subscribers.pop(subscriber, None)
+            if subscriber.ended.done():
+                # The client may have gone while an error was being set: retrieve it, so that
+                # asyncio does not report it as never retrieved.
+                subscriber.ended.exception()
+            else:
+                subscriber.ended.cancel()  # the client went away: a later end() does nothing
         # Results already put on the socket go out before strawberry's error or `complete`.
         await subscriber.sink.flushed()
         subscriber.ended.result()  # raises the error the stream ends with, if any
@@ -191,12 +166,12 @@ class StatusHub:
         finally:
             await subscription.__aexit__(None, None, None)
             # The broker closed (or the hub is stopping): nothing more will arrive.
-            self._end_all(self._subscribers)
+            self._end_all()
 
     async def _dispatch(self, event: GatewayStatusChanged) -> None:
         if not self._latest.is_current(event):
             return
-        audience = [s for s in self._subscribers if s.sink.active and s.accept(event)]
+        audience = [s for s in self._subscribers if s.accept(event) and s.receiving]
         if not audience:
             return
         audience = await self._authenticated(audience)
@@ -226,41 +201,51 @@ class StatusHub:
             self._fail(group, "execution of a status event", event)
             return
         for subscriber in group:
-            subscriber.sink.send_next(payload)
+            # Ended while the group was being executed: its task sends the end, nothing after.
+            if not subscriber.ended.done():
+                subscriber.sink.send_next(payload)
 
     async def _authenticated(self, audience: list[LiveSubscriber]) -> list[LiveSubscriber]:
-        """The subscribers whose token is still live; the others' streams end."""
-        due = {id(s.context): s.context for s in audience if s.context.auth_check_due()}
-        if not due:
-            return audience
-        checks = await asyncio.gather(
-            *(context.still_authenticated() for context in due.values()), return_exceptions=True
-        )
-        verdict = dict(zip(due, checks, strict=True))
+        """The subscribers whose token is still live; the others' streams end.
+
+        Tokens due for a re-check are looked up in one query for all of them: after a quiet
+        spell every socket is due at once, and a query each would delay the whole fan-out.
+        """
+        due = [s.context for s in audience if s.context.token_state() is TokenState.RECHECK]
+        if due:
+            try:
+                live_until = await self._auth.live_until(
+                    {c.token_hash for c in due if c.token_hash}
+                )
+            except Exception:
+                self._fail(audience, "token re-check", None)
+                return []
+            for context in due:  # a connection's several subscriptions share its context
+                context.note_token_checked(live_until.get(context.token_hash or ""))
         live: list[LiveSubscriber] = []
         for subscriber in audience:
-            outcome = verdict.get(id(subscriber.context), True)
-            if outcome is True:
-                live.append(subscriber)
-            elif isinstance(outcome, BaseException):
-                logger.error("gateways.live.auth_check_failed", exc_info=outcome)
-                subscriber.end(masked())
-            else:
+            if subscriber.context.token_state() is TokenState.ENDED:
                 subscriber.end(auth_expired())
+            else:
+                live.append(subscriber)
         return live
 
     def _fail(
-        self, group: Iterable[LiveSubscriber], step: str, event: GatewayStatusChanged
+        self, group: Iterable[LiveSubscriber], step: str, event: GatewayStatusChanged | None
     ) -> None:
         # Logged once for the group; each client gets the masked error, as a failure inside its
         # own stream would have given it, and the stream ends.
         logger.exception(
-            "gateways.live.delivery_failed", extra={"step": step, "event_id": str(event.event_id)}
+            "gateways.live.delivery_failed",
+            extra={"step": step, "event_id": str(event.event_id) if event else None},
         )
         for subscriber in group:
             subscriber.end(masked())
 
-    @staticmethod
-    def _end_all(subscribers: Iterable[LiveSubscriber]) -> None:
-        for subscriber in list(subscribers):
+    def _stopped(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            logger.error("gateways.live.stopped", exc_info=exc)
+
+    def _end_all(self) -> None:
+        for subscriber in list(self._subscribers):
             subscriber.end()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
@@ -23,6 +24,12 @@ REAUTH_INTERVAL = 30.0
 if TYPE_CHECKING:
     from app.container import Services
     from app.graphql.loaders import Loaders
+
+
+class TokenState(enum.Enum):
+    LIVE = "live"
+    ENDED = "ended"  # revoked, expired, or never given
+    RECHECK = "recheck"  # ask the database (AuthService.live_until), then note_token_checked
 
 
 @dataclass
@@ -82,38 +89,28 @@ class Context:
             raise ctx
         return ctx
 
-    def note_token_checked(self, expires_at: datetime) -> None:
-        """The token was just found live; the next database re-check is REAUTH_INTERVAL away
-        (sockets opened at different times then re-check at different times, not all at once)."""
-        self._live_until = expires_at
+    def note_token_checked(self, live_until: datetime | None) -> None:
+        """The token was just looked up: live until `live_until`, or no longer (None). The next
+        database re-check is REAUTH_INTERVAL away (sockets opened at different times then
+        re-check at different times, not all at once)."""
+        self._live_until = live_until
         self._auth_checked_at = self.services.clock.monotonic()
 
-    def auth_check_due(self) -> bool:
-        """Whether `still_authenticated` has anything to do (without it: the token is live)."""
-        if self.token_hash is None or self._live_until is None or self._auth_checked_at is None:
-            return True
-        clock = self.services.clock
-        return (
-            clock.now() >= self._live_until
-            or clock.monotonic() - self._auth_checked_at >= REAUTH_INTERVAL
-        )
-
-    async def still_authenticated(self) -> bool:
+    def token_state(self) -> TokenState:
         """For long-lived sockets: is the token that opened them still live?
 
-        Checked against the database at most every REAUTH_INTERVAL seconds, so a logout or an
-        expiry ends a subscription promptly without a query per delivered event.
+        Answered without the database for REAUTH_INTERVAL seconds after each check (RECHECK
+        once they have passed), so a logout or an expiry ends a subscription promptly without a
+        query per delivered event.
         """
-        if self.token_hash is None:
-            return False
+        if self.token_hash is None or self._live_until is None or self._auth_checked_at is None:
+            return TokenState.ENDED
         clock = self.services.clock
-        if self._live_until is not None and clock.now() >= self._live_until:
-            return False
-        now = clock.monotonic()
-        if self._auth_checked_at is None or now - self._auth_checked_at >= REAUTH_INTERVAL:
-            self._live_until = await self.services.auth.live_until(self.token_hash)
-            self._auth_checked_at = now
-        return self._live_until is not None
+        if clock.now() >= self._live_until:
+            return TokenState.ENDED
+        if clock.monotonic() - self._auth_checked_at >= REAUTH_INTERVAL:
+            return TokenState.RECHECK
+        return TokenState.LIVE
 
     def for_event(self) -> Context:
         """A copy with fresh loaders, for executing one subscription event: nested fields read

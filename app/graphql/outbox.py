@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Callable
+from typing import NamedTuple
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
@@ -21,11 +23,20 @@ logger = logging.getLogger("app.graphql.outbox")
 OUTBOX_LIMIT = 256
 
 
+class Frame(NamedTuple):
+    # Joined only when written: a payload shared by a thousand sockets is not copied a thousand
+    # times while it waits.
+    parts: tuple[str, ...]
+    # Asked right before writing: a frame of an operation the client completed meanwhile is
+    # dropped instead of arriving after the `complete` (or under a reused id).
+    wanted: Callable[[], bool]
+
+
 class Outbox:
     def __init__(self, websocket: WebSocket, *, limit: int = OUTBOX_LIMIT) -> None:
         self._websocket = websocket
         self._limit = limit
-        self._frames: deque[str] = deque()
+        self._frames: deque[Frame] = deque()
         self._writer: asyncio.Task[None] | None = None
         self._gone = False
         self.dropped = 0
@@ -34,7 +45,7 @@ class Outbox:
     def pending(self) -> int:
         return len(self._frames)
 
-    def put(self, frame: str) -> None:
+    def put(self, frame: Frame) -> None:
         """Queue `frame` for the socket; returns at once, whatever the socket's state."""
         if self._gone:
             return
@@ -51,7 +62,10 @@ class Outbox:
             self._writer = asyncio.create_task(self._write())
 
     async def flushed(self) -> None:
-        """Until every frame queued so far has been handed to the socket (or it went away)."""
+        """Until every frame queued so far has been handed to the socket (or it went away).
+
+        A peer that stopped reading holds this up to uvicorn's ping timeout, after which the
+        socket is closed and the wait ends."""
         while self._writer is not None:
             await asyncio.shield(self._writer)
 
@@ -72,9 +86,16 @@ class Outbox:
                 if self._websocket.application_state is not WebSocketState.CONNECTED:
                     self._went_away()
                     return
-                await self._websocket.send_text(self._frames.popleft())
+                frame = self._frames.popleft()
+                if frame.wanted():
+                    await self._websocket.send_text("".join(frame.parts))
         except WebSocketDisconnect:
             # The peer is gone; strawberry's handler sees it too and ends the operations.
+            self._went_away()
+        except Exception:
+            # Not a disconnect: a bug, or a state the socket should not be in. Nothing more is
+            # written to it (what follows would be out of order); the operations end as usual.
+            logger.exception("graphql.outbox.write_failed")
             self._went_away()
         finally:
             self._writer = None

@@ -24,6 +24,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from app.graphql.context import Context, Info
 from app.graphql.errors import public_error
+from app.graphql.transport_ws import encode_json
 
 # The executor of the subscription the current task is starting; read by its resolver.
 current_executor: ContextVar[Executor[Any] | None] = ContextVar("current_executor", default=None)
@@ -75,11 +76,18 @@ class SharedOperation:
             result = await result
         if not isinstance(result, ExecutionResult):  # incremental delivery: refused by validation
             raise TypeError(f"a subscription event produced {type(result).__name__}")
-        payload: dict[str, Any] = {"data": result.data}
         if result.errors:
             self.schema.process_errors(result.errors)  # logs what deserves a traceback
-            payload["errors"] = [public_error(error).formatted for error in result.errors]
-        return json.dumps(payload)
+        return encode_payload(result)
+
+
+def encode_payload(result: ExecutionResult) -> str:
+    """The `payload` of a `next` message as strawberry sends it: errors as the client may see
+    them (app.graphql.errors), no `extensions` (no extension of ours adds any)."""
+    payload: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        payload["errors"] = [public_error(error).formatted for error in result.errors]
+    return encode_json(payload)
 
 
 def selects_only(schema: GraphQLSchema, document: DocumentNode, allowed: FieldSet) -> bool:

@@ -23,25 +23,31 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 
 from app.graphql.context import Context
-from app.graphql.outbox import Outbox
+from app.graphql.outbox import Frame, Outbox
 
 # The operation the current task is running, set for the task's whole life (each operation has
 # its own task), so a subscription resolver can find its way to the socket.
 current_sink: ContextVar[OperationSink | None] = ContextVar("current_sink", default=None)
 
 
+def encode_json(data: object) -> str:
+    """JSON as strawberry encodes every graphql-transport-ws message (BaseView.encode_json)."""
+    return json.dumps(data, separators=(",", ":"))
+
+
 class OperationSink:
     """Where results of one running operation can be put directly."""
 
-    __slots__ = ("_handler", "_operation", "_prefix")
+    __slots__ = ("_active", "_handler", "_operation", "_prefix")
 
     def __init__(self, handler: TransportWSHandler, operation: Operation[Context, None]) -> None:
         self._handler = handler
         self._operation = operation
-        # The message around the payload, as strawberry's send_next would encode it.
-        self._prefix = '{"id": ' + json.dumps(operation.id) + ', "type": "next", "payload": '
+        # The message around the payload, as strawberry's send_next encodes it: the same keys
+        # in the same order, the same separators.
+        self._prefix = '{"id":' + encode_json(operation.id) + ',"type":"next","payload":'
+        self._active = self.active  # bound once: asked again for every frame, at write time
 
-    @property
     def active(self) -> bool:
         """Still running: the client has not completed it and the socket has not closed.
 
@@ -52,8 +58,8 @@ class OperationSink:
 
     def send_next(self, payload_json: str) -> None:
         """Queue a `next` message with an already encoded ExecutionResult payload."""
-        if self.active:
-            self._handler.outbox.put(self._prefix + payload_json + "}")
+        if self.active():
+            self._handler.outbox.put(Frame((self._prefix, payload_json, "}"), self._active))
 
     async def flushed(self) -> None:
         """Until what this connection queued is written: the operation's own final messages

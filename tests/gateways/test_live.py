@@ -11,10 +11,20 @@ from collections.abc import Hashable
 from typing import Any
 
 import pytest
-from graphql import GraphQLNamedType, GraphQLObjectType, GraphQLUnionType, get_named_type
+from graphql import (
+    GraphQLError,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLUnionType,
+    get_named_type,
+)
 
+from app.events.types import GatewayStatusChanged
 from app.gateways import live as live_module
-from app.gateways.live import SCOPE_SHARED_FIELDS
+from app.gateways.enums import GatewayStatus
+from app.gateways.live import LiveSubscriber
+from app.gateways.live_fields import SCOPE_SHARED_FIELDS
+from app.gateways.models import Gateway
 from app.graphql import context as context_module
 from app.graphql.schema import build_schema
 from app.graphql.shared_execution import SharedOperation
@@ -247,7 +257,7 @@ async def test_a_failed_token_check_ends_the_stream_masked(
     token = await live.http.register("alice@example.com")
     gateway_id = await create_gateway(live.http, token, "Assistant")
 
-    async def unreachable(token_hash: str) -> None:
+    async def unreachable(token_hashes: object) -> None:
         raise ConnectionError("database unreachable")
 
     async with ws.connect(live.ws_url) as client:
@@ -262,7 +272,11 @@ async def test_a_failed_token_check_ends_the_stream_masked(
             message = await client.receive(op)
         assert [e["message"] for e in message["payload"]["errors"]] == ["Unexpected error."]
         assert await client.receive(op) == {"id": op, "type": "complete"}
-    assert [r.getMessage() for r in caplog.records] == ["gateways.live.auth_check_failed"]
+    (record,) = caplog.records
+    assert (record.getMessage(), record.__dict__["step"]) == (
+        "gateways.live.delivery_failed",
+        "token re-check",
+    )
 
 
 # ---------------------------------------------------------------- the end of a stream
@@ -325,3 +339,148 @@ async def test_results_put_before_the_end_go_out_before_it(
         message = await client.receive(op)
         assert [e["message"] for e in message["payload"]["errors"]] == ["Authentication expired."]
         assert await client.receive(op) == {"id": op, "type": "complete"}
+
+
+async def test_a_token_re_check_is_one_query_for_every_socket_that_is_due(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = await live.http.register("alice@example.com")
+    second_session = await live.http.gql(
+        'mutation { login(input: {email: "alice@example.com", '
+        'password: "correct horse battery"}) { ... on AuthPayload { token } } }'
+    )
+    tokens = [alice, second_session["login"]["token"]]
+    gateway_id = await create_gateway(live.http, alice, "Assistant")
+    auth = live.app.state.services.auth
+    lookups: list[set[str]] = []
+    live_until = auth.live_until
+
+    async def counted(token_hashes: set[str]) -> Any:
+        lookups.append(set(token_hashes))
+        return await live_until(token_hashes)
+
+    async with ws.connect(live.ws_url) as a, ws.connect(live.ws_url) as b:
+        ops = []
+        for client, token in zip((a, b), tokens, strict=True):
+            await client.init(ws.auth_payload(token))
+            ops.append((client, await client.subscribe(SUBSCRIPTION)))
+        await live.wait_subscriptions(2)
+        monkeypatch.setattr(context_module, "REAUTH_INTERVAL", 0.0)
+        monkeypatch.setattr(auth, "live_until", counted)
+
+        await set_status(live.http, alice, gateway_id, "CONNECTING")
+        for client, op in ops:
+            assert event_of(await client.next_data(op))["status"] == "CONNECTING"
+    assert [len(hashes) for hashes in lookups] == [2]  # both sockets' tokens, one query
+
+
+async def test_a_stream_ended_by_the_hub_is_sent_nothing_after_its_end(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = await live.http.register("alice@example.com")
+    gateway_id = await create_gateway(live.http, token, "Assistant")
+    row = await Gateway.get(id=gateway_id)
+    build = live_module.status_event_of
+    calls = 0
+
+    async def fails_once(*args: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("transient")
+        return await build(*args)
+
+    def event(status: GatewayStatus) -> GatewayStatusChanged:
+        return GatewayStatusChanged(
+            gateway_id=row.id,
+            owner_id=row.owner_id,
+            organization_id=None,
+            previous_status=None,
+            status=status,
+            error=None,
+        )
+
+    async with ws.connect(live.ws_url) as client:
+        await client.init(ws.auth_payload(token))
+        op = await client.subscribe(SUBSCRIPTION)
+        await live.wait_subscriptions(1)
+        monkeypatch.setattr(live_module, "status_event_of", fails_once)
+        # Both queued for the hub at once: the second is dispatched right after the first one's
+        # failure ended the stream, before the stream's own task has even run.
+        broker = live.app.state.services.broker
+        await broker.publish(event(GatewayStatus.CONNECTING))
+        await broker.publish(event(GatewayStatus.CONNECTED))
+        message = await client.receive(op)
+        assert [e["message"] for e in message["payload"]["errors"]] == ["Unexpected error."]
+        assert await client.receive(op) == {"id": op, "type": "complete"}
+        await client.assert_silent(within=QUIET)
+    assert calls == 1  # the second event found nobody left to execute it for
+
+
+async def test_an_ended_subscriber_is_out_of_every_later_audience() -> None:
+    """The hub may dispatch another event before an ended stream's task has left the hub."""
+
+    class Sink:
+        def active(self) -> bool:
+            return True
+
+    unused: Any = None
+    subscriber = LiveSubscriber(unused, unused, unused, unused, unused, Sink(), "key")  # type: ignore[arg-type]
+    assert subscriber.receiving
+    subscriber.end(live_module.masked())
+    assert not subscriber.receiving
+    subscriber.end()  # a second end changes nothing
+    assert isinstance(subscriber.ended.exception(), GraphQLError)
+
+
+async def test_the_hub_survives_a_failure_while_dispatching_an_event(
+    live: Live, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = await live.http.register("alice@example.com")
+    gateway_id = await create_gateway(live.http, token, "Assistant")
+    check = live_module.in_scope_row
+    calls = 0
+
+    def fails_once(*args: Any) -> bool:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("a bug")
+        return check(*args)
+
+    async with ws.connect(live.ws_url) as client:
+        await client.init(ws.auth_payload(token))
+        op = await client.subscribe(SUBSCRIPTION)
+        await live.wait_subscriptions(1)
+        monkeypatch.setattr(live_module, "in_scope_row", fails_once)
+        with caplog.at_level(logging.ERROR, logger="app.gateways.live"):
+            await set_status(live.http, token, gateway_id, "CONNECTING")
+            await client.assert_silent(op, within=QUIET)  # that event is lost, and logged
+            await set_status(live.http, token, gateway_id, "CONNECTED")
+            assert event_of(await client.next_data(op))["status"] == "CONNECTED"
+    assert [r.getMessage() for r in caplog.records] == ["gateways.live.dispatch_failed"]
+
+
+async def test_the_owner_is_shared_with_every_member_of_the_scope(
+    live: Live, executions: list[Hashable]
+) -> None:
+    """`owner` is in SCOPE_SHARED_FIELDS: whoever's loaders execute it, each member of the
+    organization gets the owner (see the note in app/gateways/live_fields.py)."""
+    owner, member, org = await org_with_member(live)
+    gateway_id = await create_gateway(live.http, owner, "Acme bot", org=org)
+    with_owner = "subscription { gatewayStatusChanged { gateway { owner { email } } } }"
+
+    async with ws.connect(live.ws_url) as as_member, ws.connect(live.ws_url) as as_owner:
+        # The member subscribes first, so the member's loaders are the ones that execute.
+        await as_member.init(ws.auth_payload(member, org))
+        member_op = await as_member.subscribe(with_owner)
+        await live.wait_subscriptions(1)
+        await as_owner.init(ws.auth_payload(owner, org))
+        owner_op = await as_owner.subscribe(with_owner)
+        await live.wait_subscriptions(2)
+
+        await set_status(live.http, owner, gateway_id, "CONNECTING", org=org)
+        expected = {"gatewayStatusChanged": {"gateway": {"owner": {"email": "owner@example.com"}}}}
+        assert await as_member.next_data(member_op) == expected
+        assert await as_owner.next_data(owner_op) == expected
+    assert len(executions) == 1

@@ -1,8 +1,8 @@
-"""Context: when a long-lived socket's token needs a database re-check, and per-event copies."""
+"""Context: whether a long-lived socket's token is still live, and per-event copies."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,76 +10,67 @@ from starlette.requests import Request
 
 from app.core.clock import FakeClock
 from app.graphql import context as context_module
-from app.graphql.context import Context
+from app.graphql.context import Context, TokenState
 
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 @dataclass
-class FakeAuth:
-    expires_at: datetime | None
-    checks: list[str] = field(default_factory=list)
-
-    async def live_until(self, token_hash: str) -> datetime | None:
-        self.checks.append(token_hash)
-        return self.expires_at
-
-
-@dataclass
 class FakeServices:
     clock: FakeClock
-    auth: FakeAuth
 
 
-def socket_context(clock: FakeClock, auth: FakeAuth) -> Context:
+def socket_context(clock: FakeClock) -> Context:
     request = Request({"type": "http", "headers": [], "client": ("127.0.0.1", 5000)})
-    services: Any = FakeServices(clock, auth)
+    services: Any = FakeServices(clock)
     ctx = Context(request=request, response=None, services=services, token_hash="h")
     ctx.note_token_checked(START + timedelta(hours=1))  # as on connection_init
     return ctx
 
 
-async def test_a_fresh_check_needs_no_database_until_the_interval_has_passed() -> None:
-    clock, auth = FakeClock(START), FakeAuth(START + timedelta(hours=1))
-    ctx = socket_context(clock, auth)
-    assert not ctx.auth_check_due()
-    assert await ctx.still_authenticated()
-    assert auth.checks == []
+def test_a_checked_token_is_live_without_the_database_until_the_interval_has_passed() -> None:
+    clock = FakeClock(START)
+    ctx = socket_context(clock)
+    assert ctx.token_state() is TokenState.LIVE
+    clock.advance(context_module.REAUTH_INTERVAL - 1)
+    assert ctx.token_state() is TokenState.LIVE
+    clock.advance(1)
+    assert ctx.token_state() is TokenState.RECHECK
 
+    ctx.note_token_checked(START + timedelta(hours=1))  # found live again
+    assert ctx.token_state() is TokenState.LIVE  # quiet for another interval
+
+
+def test_a_token_found_revoked_ends_and_stays_ended() -> None:
+    clock = FakeClock(START)
+    ctx = socket_context(clock)
     clock.advance(context_module.REAUTH_INTERVAL)
-    assert ctx.auth_check_due()
-    assert await ctx.still_authenticated()
-    assert auth.checks == ["h"]
-    assert not ctx.auth_check_due()  # checked: quiet for another interval
-
-
-async def test_a_revoked_token_is_found_at_the_next_check() -> None:
-    clock, auth = FakeClock(START), FakeAuth(None)  # revoked since the socket opened
-    ctx = socket_context(clock, auth)
+    ctx.note_token_checked(None)
+    assert ctx.token_state() is TokenState.ENDED
     clock.advance(context_module.REAUTH_INTERVAL)
-    assert not await ctx.still_authenticated()
-    assert ctx.auth_check_due()  # stays due: the stream must end, not be re-checked later
+    assert ctx.token_state() is TokenState.ENDED  # not re-checked into life
 
 
-async def test_an_expired_token_is_due_without_waiting_for_the_interval() -> None:
-    clock, auth = FakeClock(START), FakeAuth(START + timedelta(hours=1))
-    ctx = socket_context(clock, auth)
+def test_an_expired_token_ends_without_asking_the_database() -> None:
+    clock = FakeClock(START)
+    ctx = socket_context(clock)
     ctx.note_token_checked(START + timedelta(seconds=5))
-    clock.advance(5)
-    assert ctx.auth_check_due()
-    assert not await ctx.still_authenticated()
-    assert auth.checks == []  # expiry is known without asking the database
+    clock.advance(4)
+    assert ctx.token_state() is TokenState.LIVE
+    clock.advance(1)
+    assert ctx.token_state() is TokenState.ENDED
 
 
-def test_a_context_without_a_token_is_always_due() -> None:
+def test_a_context_without_a_checked_token_has_ended() -> None:
     request = Request({"type": "http", "headers": [], "client": None})
-    services: Any = FakeServices(FakeClock(START), FakeAuth(None))
-    assert Context(request=request, response=None, services=services).auth_check_due()
+    services: Any = FakeServices(FakeClock(START))
+    assert Context(request=request, response=None, services=services).token_state() is (
+        TokenState.ENDED
+    )
 
 
 def test_a_per_event_copy_has_its_own_loaders_and_the_same_caller() -> None:
-    clock, auth = FakeClock(START), FakeAuth(START + timedelta(hours=1))
-    ctx = socket_context(clock, auth)
+    ctx = socket_context(FakeClock(START))
     sentinel: Any = object()
     ctx._loaders = sentinel
     copy = ctx.for_event()

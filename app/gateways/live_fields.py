@@ -1,0 +1,55 @@
+"""Which fields of a status event may be executed once and shared by a whole tenant scope."""
+
+from __future__ import annotations
+
+from app.graphql.shared_execution import FieldSet
+
+# Fields whose value depends only on the event and the tenant scope, never on who is looking.
+# Anything not listed (Organization.viewerRole, Organization.members, User.memberships,
+# Gateway.auditEvents, and any field added later) makes a document group per viewer instead;
+# tests/gateways/test_live.py fails until a new field reachable from here is put on one side.
+#
+# `owner` and `organization` are read through loaders bound to one subscriber of the group. They
+# are the same for every member of the scope because a gateway's owner is always visible to
+# whoever may see the gateway (app/gateways/nodes.py): an organization's gateways are created by
+# its members, and members cannot be removed. Member removal would move `owner` to per-viewer.
+SCOPE_SHARED_FIELDS: FieldSet = {
+    "Subscription": frozenset({"gatewayStatusChanged"}),
+    "GatewayStatusEvent": frozenset({"gateway", "previousStatus", "status", "error", "occurredAt"}),
+    "Gateway": frozenset(
+        {
+            "id",
+            "name",
+            "type",
+            "status",
+            "config",
+            "lastConnectedAt",
+            "lastErrorAt",
+            "lastError",
+            "createdAt",
+            "updatedAt",
+            "owner",
+            "organization",
+            "credentialInfo",
+            "circuit",
+            "supportedActions",
+        }
+    ),
+    "User": frozenset({"id", "email", "name", "createdAt"}),
+    "Organization": frozenset({"id", "name", "slug", "createdAt"}),
+    "TelegramBotCredentialInfo": frozenset({"botTokenHint", "botUsername"}),
+    "AICredentialInfo": frozenset({"provider", "apiKeyHint", "baseUrl", "model"}),
+    "WebhookCredentialInfo": frozenset({"url", "hasSigningSecret"}),
+    "UndecryptableCredentialInfo": frozenset({"message"}),
+    "CircuitStats": frozenset(
+        {
+            "state",
+            "failures",
+            "successes",
+            "lastFailureAt",
+            "lastStateChangeAt",
+            "retryAfterSeconds",
+        }
+    ),
+    "GatewayAction": frozenset({"name", "description"}),
+}
