@@ -30,7 +30,15 @@ from app.graphql.schema import build_schema
 from app.graphql.shared_execution import SharedOperation
 from app.graphql.transport_ws import OperationSink
 from tests.support import ws
-from tests.support.live import QUIET, SUBSCRIPTION, Live, create_gateway, event_of, set_status
+from tests.support.live import (
+    QUIET,
+    SUBSCRIPTION,
+    Live,
+    create_gateway,
+    event_of,
+    set_status,
+    subscribed,
+)
 
 STATUS_ONLY = "subscription { gatewayStatusChanged { status gateway { id } } }"
 WITH_ROLE = """subscription { gatewayStatusChanged {
@@ -133,10 +141,7 @@ async def test_an_event_carries_what_a_query_for_the_gateway_returns(live: Live)
     subscription = f"subscription {{ gatewayStatusChanged {{ gateway {{ {RICH_SELECTION} }} }} }}"
     query = f"query($id: ID!) {{ gateway(id: $id) {{ {RICH_SELECTION} }} }}"
 
-    async with ws.connect(live.ws_url) as client:
-        await client.init(ws.auth_payload(owner, org))
-        op = await client.subscribe(subscription)
-        await live.wait_subscriptions(1)
+    async with subscribed(live, owner, subscription, org=org) as (client, op):
         await set_status(live.http, owner, gateway_id, "ERROR", error="upstream down", org=org)
         pushed = event_of(await client.next_data(op))["gateway"]
 
@@ -231,11 +236,7 @@ async def test_a_field_error_reaches_the_client_masked_and_the_stream_goes_on(
     async def failing(*args: object, **kwargs: object) -> None:
         raise RuntimeError("audit store unavailable")
 
-    async with ws.connect(live.ws_url) as client:
-        await client.init(ws.auth_payload(token))
-        op = await client.subscribe(with_audit)
-        await live.wait_subscriptions(1)
-
+    async with subscribed(live, token, with_audit) as (client, op):
         monkeypatch.setattr("app.gateways.types.audit_service.list_events", failing)
         await set_status(live.http, token, gateway_id, "CONNECTING")
         message = await client.receive(op)
@@ -260,10 +261,7 @@ async def test_a_failed_token_check_ends_the_stream_masked(
     async def unreachable(token_hashes: object) -> None:
         raise ConnectionError("database unreachable")
 
-    async with ws.connect(live.ws_url) as client:
-        await client.init(ws.auth_payload(token))
-        op = await client.subscribe(SUBSCRIPTION)
-        await live.wait_subscriptions(1)
+    async with subscribed(live, token) as (client, op):
         monkeypatch.setattr(context_module, "REAUTH_INTERVAL", 0.0)
         monkeypatch.setattr(live.app.state.services.auth, "live_until", unreachable)
 
@@ -302,10 +300,7 @@ async def test_a_completed_operation_is_sent_nothing_more(live: Live) -> None:
 async def test_stopping_the_hub_completes_every_stream(live: Live) -> None:
     token = await live.http.register("alice@example.com")
 
-    async with ws.connect(live.ws_url) as client:
-        await client.init(ws.auth_payload(token))
-        op = await client.subscribe(SUBSCRIPTION)
-        await live.wait_subscriptions(1)
+    async with subscribed(live, token) as (client, op):
         await live.hub.close()
         assert await client.receive(op) == {"id": op, "type": "complete"}
         await live.wait_subscriptions(0)
@@ -322,10 +317,7 @@ async def test_results_put_before_the_end_go_out_before_it(
     token = await live.http.register("alice@example.com")
     gateway_id = await create_gateway(live.http, token, "Assistant")
 
-    async with ws.connect(live.ws_url) as client:
-        await client.init(ws.auth_payload(token))
-        op = await client.subscribe(SUBSCRIPTION)
-        await live.wait_subscriptions(1)
+    async with subscribed(live, token) as (client, op):
         (subscriber,) = live.hub._subscribers
         original = OperationSink.send_next
 
@@ -400,10 +392,7 @@ async def test_a_stream_ended_by_the_hub_is_sent_nothing_after_its_end(
             error=None,
         )
 
-    async with ws.connect(live.ws_url) as client:
-        await client.init(ws.auth_payload(token))
-        op = await client.subscribe(SUBSCRIPTION)
-        await live.wait_subscriptions(1)
+    async with subscribed(live, token) as (client, op):
         monkeypatch.setattr(live_module, "status_event_of", fails_once)
         # Both queued for the hub at once: the second is dispatched right after the first one's
         # failure ended the stream, before the stream's own task has even run.
@@ -448,10 +437,7 @@ async def test_the_hub_survives_a_failure_while_dispatching_an_event(
             raise RuntimeError("a bug")
         return check(*args)
 
-    async with ws.connect(live.ws_url) as client:
-        await client.init(ws.auth_payload(token))
-        op = await client.subscribe(SUBSCRIPTION)
-        await live.wait_subscriptions(1)
+    async with subscribed(live, token) as (client, op):
         monkeypatch.setattr(live_module, "in_scope_row", fails_once)
         with caplog.at_level(logging.ERROR, logger="app.gateways.live"):
             await set_status(live.http, token, gateway_id, "CONNECTING")

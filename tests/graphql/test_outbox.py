@@ -9,23 +9,7 @@ import pytest
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from app.graphql.outbox import Frame, Outbox
-
-
-class FakeSocket:
-    """What Outbox uses of a Starlette WebSocket; `gate` holds every send, like a full buffer."""
-
-    def __init__(self) -> None:
-        self.application_state = WebSocketState.CONNECTED
-        self.sent: list[str] = []
-        self.gate = asyncio.Event()
-        self.gate.set()
-        self.fail_with: Exception | None = None
-
-    async def send_text(self, text: str) -> None:
-        await self.gate.wait()
-        if self.fail_with is not None:
-            raise self.fail_with
-        self.sent.append(text)
+from tests.support.sockets import FakeSocket
 
 
 def frame(text: str, wanted: bool = True) -> Frame:

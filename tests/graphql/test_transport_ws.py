@@ -7,7 +7,6 @@ import asyncio
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLError
-from starlette.websockets import WebSocketState
 from strawberry.http.base import BaseView
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Operation
 from strawberry.types import ExecutionResult as StrawberryResult
@@ -15,18 +14,7 @@ from strawberry.types import ExecutionResult as StrawberryResult
 from app.graphql.outbox import Outbox
 from app.graphql.shared_execution import encode_payload
 from app.graphql.transport_ws import OperationSink
-
-
-class FakeSocket:
-    def __init__(self) -> None:
-        self.application_state = WebSocketState.CONNECTED
-        self.sent: list[str] = []
-        self.gate = asyncio.Event()
-        self.gate.set()
-
-    async def send_text(self, text: str) -> None:
-        await self.gate.wait()
-        self.sent.append(text)
+from tests.support.sockets import FakeSocket
 
 
 class FakeHandler:

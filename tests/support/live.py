@@ -16,6 +16,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from app.gateways.live import StatusHub
 from app.main import create_app
+from tests.support import ws
 from tests.support.harness import Harness, make_settings
 from tests.support.server import serving
 from tests.support.upstreams import FakeUpstreams
@@ -112,3 +113,16 @@ async def set_status(
 def event_of(data: dict[str, Any]) -> dict[str, Any]:
     event: dict[str, Any] = data["gatewayStatusChanged"]
     return event
+
+
+@asynccontextmanager
+async def subscribed(
+    live: Live, token: str, query: str = SUBSCRIPTION, org: str | None = None
+) -> AsyncIterator[tuple[ws.GraphQLWSClient, str]]:
+    """A client on its own socket with one subscription, registered with the hub."""
+    async with ws.connect(live.ws_url) as client:
+        await client.init(ws.auth_payload(token, org))
+        before = live.subscriptions
+        op = await client.subscribe(query)
+        await live.wait_subscriptions(before + 1)
+        yield client, op
