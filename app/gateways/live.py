@@ -25,7 +25,7 @@ from graphql import GraphQLError
 from app.auth.service import AuthService
 from app.events.broker import Broker, EventFilter, Subscription
 from app.events.types import GatewayStatusChanged
-from app.gateways.live_fields import SCOPE_SHARED_FIELDS
+from app.gateways.live_fields import ScopeSharing
 from app.gateways.models import Gateway as GatewayRow
 from app.gateways.nodes import GatewaySelection
 from app.gateways.status_events import LatestOnly, in_scope_row, status_event_of
@@ -75,17 +75,16 @@ class LiveSubscriber:
         selection: GatewaySelection,
         operation: SharedOperation,
         sink: OperationSink,
+        *,
+        scope_only: bool,
     ) -> LiveSubscriber:
+        """`scope_only`: the operation selects nothing that depends on the viewer."""
         tenant = (
             ("organization", scope.organization_id)
             if scope.organization_id is not None
             else ("user", scope.user_id)
         )
-        viewer = (
-            None
-            if operation.selects_only(SCOPE_SHARED_FIELDS)
-            else (scope.user_id, scope.role.value)
-        )
+        viewer = None if scope_only else (scope.user_id, scope.role.value)
         key = (operation.document_key, tenant, viewer)
         return cls(context, scope, accept, selection, operation, sink, key)
 
@@ -113,6 +112,7 @@ class StatusHub:
         # Every subscriber sees the events in the hub's order, so one LatestOnly serves them all.
         self._latest = LatestOnly()
         self._task: asyncio.Task[None] | None = None
+        self._scope_sharing = ScopeSharing()
 
     @property
     def subscriber_count(self) -> int:
@@ -133,6 +133,25 @@ class StatusHub:
             # Whatever it ended with was logged by _stopped; shutting down goes on regardless.
             await asyncio.gather(self._task, return_exceptions=True)
         self._end_all()
+
+    def subscriber(
+        self,
+        context: Context,
+        scope: ServiceContext,
+        accept: EventFilter,
+        selection: GatewaySelection,
+        operation: SharedOperation,
+        sink: OperationSink,
+    ) -> LiveSubscriber:
+        return LiveSubscriber.of(
+            context,
+            scope,
+            accept,
+            selection,
+            operation,
+            sink,
+            scope_only=self._scope_sharing(operation),
+        )
 
     async def serve(self, subscriber: LiveSubscriber) -> None:
         """Deliver events to `subscriber` until its stream ends; raises the error ending it."""

@@ -8,7 +8,6 @@ import strawberry
 from graphql import GraphQLError
 
 from app.core.ids import parse_uuid
-from app.gateways.live import LiveSubscriber
 from app.gateways.nodes import GatewaySelection
 from app.gateways.status_events import GatewayStatusEvent, in_scope
 from app.graphql.context import Info
@@ -45,7 +44,7 @@ class GatewaySubscription:
         # The hub executes each event once for every subscriber with the same document and
         # scope, and writes the result to the socket itself; this stream only waits for its end
         # (normal, or the error that ends it).
-        subscriber = LiveSubscriber.of(info.context, ctx, accept, selection, operation, sink)
-        await services.live.serve(subscriber)
+        live = services.live
+        await live.serve(live.subscriber(info.context, ctx, accept, selection, operation, sink))
         return
         yield  # an async generator, as strawberry expects of a subscription resolver

@@ -52,6 +52,8 @@ class SharedOperation:
 
     executor: Executor[Any]
     schema: BaseSchema
+    # Equal for operations with the same document text and operation name.
+    text_key: Hashable
     # Equal for operations with the same document, operation and variables.
     document_key: Hashable
 
@@ -61,7 +63,9 @@ class SharedOperation:
         executor = current_executor.get()
         if executor is None or executor.operation is not info.operation:
             return None
-        return cls(executor=executor, schema=info.schema, document_key=_document_key(executor))
+        text_key = _text_key(executor)
+        variables = json.dumps(executor.variable_values.coerced, sort_keys=True, default=str)
+        return cls(executor, info.schema, text_key, (text_key, variables))
 
     def selects_only(self, allowed: FieldSet) -> bool:
         """Whether every field the document selects is in `allowed` (`__typename` always is)."""
@@ -113,11 +117,9 @@ def _document_of(executor: Executor[Any]) -> DocumentNode:
     return DocumentNode(definitions=(executor.operation, *executor.fragment_definitions.values()))
 
 
-def _document_key(executor: Executor[Any]) -> Hashable:
+def _text_key(executor: Executor[Any]) -> Hashable:
     operation = executor.operation
-    name = operation.name.value if operation.name else None
-    variables = json.dumps(executor.variable_values.coerced, sort_keys=True, default=str)
     if operation.loc is None:
         # Parsed without locations: no text to compare, so this operation shares with none.
-        return ("operation", id(operation), variables)
-    return ("document", operation.loc.source.body, name, variables)
+        return ("operation", id(operation))
+    return ("document", operation.loc.source.body, operation.name.value if operation.name else None)
