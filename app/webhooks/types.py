@@ -14,7 +14,9 @@ from app.webhooks.models import TelegramUpdate as TelegramUpdateRow
 @strawberry.type
 class TelegramUpdate:
     id: strawberry.ID
-    update_id: int
+    update_id: str = strawberry.field(
+        description="Telegram's update_id. 64-bit Telegram ids are strings here."
+    )
     update_type: str = strawberry.field(
         description='message, edited_message, channel_post, callback_query, ... or "other".'
     )
@@ -29,7 +31,7 @@ class TelegramUpdate:
         payload: Any = row.payload
         return cls(
             id=strawberry.ID(str(row.id)),
-            update_id=row.update_id,
+            update_id=str(row.update_id),
             update_type=row.update_type,
             chat_id=str(row.chat_id) if row.chat_id is not None else None,
             from_user_id=str(row.from_user_id) if row.from_user_id is not None else None,

@@ -93,10 +93,10 @@ async def test_updates_are_listed_newest_first_with_their_fields(
 
     result = await updates(any_harness, owner, gateway_id)
 
-    assert [u["updateId"] for u in result] == [3, 1, 9]
+    assert [u["updateId"] for u in result] == ["3", "1", "9"]
     assert result[0] == {
         "id": str(newest.id),
-        "updateId": 3,
+        "updateId": "3",
         "updateType": "message",
         "chatId": "-1001234567890",  # 64-bit ids are strings
         "fromUserId": str(2**40 + 7),
@@ -119,7 +119,22 @@ async def test_updates_received_at_the_same_instant_are_ordered_by_update_id(
 
     result = await updates(any_harness, owner, gateway_id)
 
-    assert [u["updateId"] for u in result] == [7, 6, 5]
+    assert [u["updateId"] for u in result] == ["7", "6", "5"]
+
+
+async def test_ids_beyond_32_and_53_bits_are_listed_exactly(
+    any_harness: Harness, owner: str, clock: FakeClock
+) -> None:
+    """Telegram ids are 64-bit: an Int field failed the whole list; a JSON number loses digits."""
+    gateway_id = await create_telegram(any_harness, owner)
+    big = 2**63 - 1
+    await add_update(gateway_id, 2**31, clock.now(), chat_id=-(2**62), from_user_id=2**53 + 1)
+    await add_update(gateway_id, big, clock.now())
+
+    result = await updates(any_harness, owner, gateway_id)
+
+    assert [u["updateId"] for u in result] == [str(big), str(2**31)]
+    assert (result[1]["chatId"], result[1]["fromUserId"]) == (str(-(2**62)), str(2**53 + 1))
 
 
 async def test_first_limits_the_list_to_the_newest(
@@ -129,8 +144,8 @@ async def test_first_limits_the_list_to_the_newest(
     for update_id in range(1, 6):
         await add_update(gateway_id, update_id, clock.now() + timedelta(seconds=update_id))
 
-    assert [u["updateId"] for u in await updates(any_harness, owner, gateway_id, 2)] == [5, 4]
-    assert [u["updateId"] for u in await updates(any_harness, owner, gateway_id, 1)] == [5]
+    assert [u["updateId"] for u in await updates(any_harness, owner, gateway_id, 2)] == ["5", "4"]
+    assert [u["updateId"] for u in await updates(any_harness, owner, gateway_id, 1)] == ["5"]
     assert len(await updates(any_harness, owner, gateway_id, 50)) == 5
 
 
@@ -163,7 +178,7 @@ async def test_first_is_capped(harness: Harness, clock: FakeClock) -> None:
     result = await updates(harness, token, gateway_id, 10_000)
 
     assert len(result) == MAX_UPDATES
-    assert result[0]["updateId"] == MAX_UPDATES + 4
+    assert result[0]["updateId"] == str(MAX_UPDATES + 4)
 
 
 async def test_default_first_is_50(harness: Harness, clock: FakeClock) -> None:
@@ -183,8 +198,8 @@ async def test_only_the_requested_gateways_updates_are_listed(
     await add_update(first, 1, clock.now())
     await add_update(second, 2, clock.now())
 
-    assert [u["updateId"] for u in await updates(any_harness, owner, first)] == [1]
-    assert [u["updateId"] for u in await updates(any_harness, owner, second)] == [2]
+    assert [u["updateId"] for u in await updates(any_harness, owner, first)] == ["1"]
+    assert [u["updateId"] for u in await updates(any_harness, owner, second)] == ["2"]
 
 
 async def test_another_users_gateway_lists_nothing(
@@ -210,13 +225,13 @@ async def test_organization_scope(any_harness: Harness, owner: str, clock: FakeC
     other_org = await h.create_org(member, "Other")
 
     # A member reads the organization's inbox in the organization's scope only.
-    assert [u["updateId"] for u in await updates(h, member, org_gateway, org=org)] == [1]
+    assert [u["updateId"] for u in await updates(h, member, org_gateway, org=org)] == ["1"]
     assert await updates(h, member, org_gateway) == []
     assert await updates(h, member, org_gateway, org=other_org) == []
     # The owner's personal gateway is not visible in the organization's scope, nor to members.
     assert await updates(h, owner, personal_gateway, org=org) == []
     assert await updates(h, member, personal_gateway, org=org) == []
-    assert [u["updateId"] for u in await updates(h, owner, personal_gateway)] == [2]
+    assert [u["updateId"] for u in await updates(h, owner, personal_gateway)] == ["2"]
 
 
 async def test_an_organization_outsider_is_refused(
