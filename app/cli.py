@@ -56,7 +56,9 @@ def server_config(app: ASGIApp, host: str, port: int, **overrides: Any) -> uvico
         "host": host,
         "port": port,
         "log_config": None,
-        "proxy_headers": True,
+        # The app handles X-Forwarded-For itself (FORWARDED_ALLOW_IPS, see create_app), so that
+        # tests run the same code; doing it here too would apply the header twice.
+        "proxy_headers": False,
         "server_header": False,
         # uvicorn's own 16 MiB websocket message limit is far above anything the API needs.
         "ws_max_size": 1024 * 1024,
