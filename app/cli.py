@@ -77,7 +77,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from app.main import create_app
 
     settings = _settings()
-    configure_logging(settings.log_level, settings.log_format.value)
+    configure_logging(settings.log_level, settings.log_format.value, log_sql=settings.log_sql)
     config = server_config(
         create_app(settings, tune_gc=True), args.host or settings.host, args.port or settings.port
     )
@@ -89,7 +89,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from app.migrate import apply_migrations
 
     settings = _settings()
-    configure_logging(settings.log_level, settings.log_format.value)
+    configure_logging(settings.log_level, settings.log_format.value, log_sql=settings.log_sql)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
 
     def progress(event: str, app_label: str, name: str) -> None:
@@ -107,7 +107,7 @@ def cmd_rotate_keys(args: argparse.Namespace) -> int:
     from app.keys import build_keyring
 
     settings = _settings()
-    configure_logging(settings.log_level, settings.log_format.value)
+    configure_logging(settings.log_level, settings.log_format.value, log_sql=settings.log_sql)
     vault = CredentialVault(build_keyring(settings))
 
     def progress(report: RotationReport) -> None:
@@ -138,7 +138,7 @@ def cmd_check_gateways(args: argparse.Namespace) -> int:
     from app.gateways.health_checker import CheckReport
 
     settings = _settings()
-    configure_logging(settings.log_level, settings.log_format.value)
+    configure_logging(settings.log_level, settings.log_format.value, log_sql=settings.log_sql)
 
     async def check() -> CheckReport:
         # The same services as the server: status changes reach subscribers through the
