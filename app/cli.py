@@ -31,7 +31,9 @@ def _run_on_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
     from tortoise import Tortoise
     from tortoise.exceptions import DBConnectionError, OperationalError
 
-    from app.db import tortoise_config
+    from app.db import prepare_storage, tortoise_config
+
+    prepare_storage(settings.database_url, settings.data_dir)
 
     async def run() -> T:
         await Tortoise.init(config=tortoise_config(settings.database_url))
@@ -86,11 +88,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
+    from app.db import prepare_storage
     from app.migrate import apply_migrations
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format.value, log_sql=settings.log_sql)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_storage(settings.database_url, settings.data_dir)
 
     def progress(event: str, app_label: str, name: str) -> None:
         if event == "apply_done":
