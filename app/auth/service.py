@@ -63,6 +63,15 @@ class AuthService:
         self._limits = login_limits
 
     async def register(self, email: str, password: str, name: str) -> IssuedToken:
+        """Create an account and log it in (one transaction: no account without its token)."""
+        async with in_transaction():
+            user = await self.create_user(email, password, name)
+            issued = await self._issue(user)
+        log.info("auth.register.succeeded", extra={"user_id": str(user.id)})
+        return issued
+
+    async def create_user(self, email: str, password: str, name: str) -> User:
+        """Create an account without a token (operator commands); same rules as `register`."""
         email = email.strip().lower()
         name = name.strip()
         issues = check_registration(email, password, name)
@@ -70,13 +79,11 @@ class AuthService:
             raise ValidationFailedError(issues)
         password_hash = await self._passwords.hash(password)
         try:
+            # A savepoint inside register's transaction: the conflict rolls back only this.
             async with in_transaction():
-                user = await User.create(email=email, name=name, password_hash=password_hash)
-                issued = await self._issue(user)
+                return await User.create(email=email, name=name, password_hash=password_hash)
         except IntegrityError:
             raise ConflictError("An account with this email already exists.") from None
-        log.info("auth.register.succeeded", extra={"user_id": str(user.id)})
-        return issued
 
     async def login(self, email: str, password: str, *, client_host: str | None) -> IssuedToken:
         """Check the password, throttled per (email, client), per client and per email (see
