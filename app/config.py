@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.core.client_address import parse_trusted_proxies
 from app.core.crypto import parse_keys
 
 
@@ -58,6 +59,10 @@ class Settings(BaseSettings):
     max_gateways_per_tenant: int = Field(default=0, ge=0)
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.TEXT
+    # Statement text (never parameters) of every SQL query at DEBUG; see app/core/logs.py.
+    log_sql: bool = False
+    # Peers whose X-Forwarded-For is believed (uvicorn's setting of the same name and default).
+    forwarded_allow_ips: str = "127.0.0.1,::1"
 
     # Upstream calls.
     http_connect_timeout: float = Field(default=5.0, gt=0, le=120)
@@ -119,6 +124,11 @@ class Settings(BaseSettings):
         # the lifespan; parse_keys' messages name the entry, never key bytes.
         parse_keys(value.get_secret_value())
         return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _forwarded_allow_ips(cls, value: str) -> str:
+        return parse_trusted_proxies(value)
 
     @field_validator("log_level")
     @classmethod

@@ -15,7 +15,7 @@ from app.config import Settings
 from app.container import build_services
 from app.core.clock import Clock, SystemClock
 from app.core.gc_tuning import settle_heap
-from app.db import tortoise_config
+from app.db import prepare_storage, tortoise_config
 
 log = logging.getLogger("app.lifespan")
 
@@ -24,6 +24,7 @@ log = logging.getLogger("app.lifespan")
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     clock: Clock = app.state.clock or SystemClock()
+    prepare_storage(settings.database_url, settings.data_dir)
     # RegisterTortoise, not a bare Tortoise.init(): under uvicorn the latter leaves requests
     # without an active TortoiseContext.
     async with (

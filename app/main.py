@@ -7,6 +7,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.config import Settings
 from app.core.body_limit import BodyLimitMiddleware
@@ -45,6 +46,8 @@ def create_app(
         Route("/api/webhooks/telegram/{gateway_id}", telegram_webhook, methods=["GET", "POST"]),
     ]
     middleware = [
+        # Outermost, so everything inside sees the real client: app/core/client_address.py.
+        Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips),
         Middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes),
         Middleware(
             CORSMiddleware,

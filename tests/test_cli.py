@@ -23,7 +23,11 @@ SUBCOMMANDS = sorted(
     next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
 )
 
-OPTIONS = {"serve": ("--host", "--port"), "rotate-keys": ("--dry-run",)}
+OPTIONS = {
+    "serve": ("--host", "--port"),
+    "rotate-keys": ("--dry-run",),
+    "create-user": ("--password-stdin", "--generate-password", "--organization", "--slug"),
+}
 
 
 def cli_env(tmp_path: Path, **settings: str) -> dict[str, str]:
@@ -64,7 +68,7 @@ def test_help_lists_the_subcommands(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("usage: python -m app")
-    for command in ("serve", "migrate", "rotate-keys"):
+    for command in ("serve", "migrate", "rotate-keys", "create-user", "demo"):
         assert command in result.stdout
         assert command in SUBCOMMANDS
 

@@ -50,10 +50,13 @@ class LoginFailure(Model):
 
     id = fields.UUIDField(primary_key=True, default=uuid7)
     email = fields.CharField(max_length=254)
+    # The throttling key of the client address (app/core/client_address.py): an IPv4 address or
+    # an IPv6 /64. Rows from before it was recorded have "" and count only per email.
+    client_key = fields.CharField(max_length=64, default="", db_default="")
     # Set from the service's clock (not auto_now_add) so the throttle window and the records
     # it counts use the same time source.
     created_at = fields.DatetimeField()
 
     class Meta:
         table = "login_failures"
-        indexes = (("email", "created_at"),)
+        indexes = (("email", "created_at"), ("client_key", "created_at"))

@@ -9,6 +9,7 @@ import strawberry
 from app import errors as domain
 from app.auth.service import IssuedToken
 from app.auth.types import AuthPayload, LoginInput, RegisterInput, User
+from app.core.client_address import client_host
 from app.graphql.context import Info
 from app.graphql.errors import (
     ConflictError,
@@ -56,7 +57,9 @@ class AuthMutation:
     @strawberry.mutation
     async def login(self, info: Info, input: LoginInput) -> LoginResult:
         try:
-            issued = await info.context.services.auth.login(input.email, input.password)
+            issued = await info.context.services.auth.login(
+                input.email, input.password, client_host=client_host(info.context.request)
+            )
         except (domain.InvalidCredentialsError, domain.RateLimitedError) as exc:
             return to_member(exc)  # type: ignore[return-value]
         return _payload(issued)

@@ -12,10 +12,13 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from app.auth import throttle
 from app.auth.errors import check_registration
-from app.auth.models import AuthToken, LoginFailure, User
+from app.auth.models import AuthToken, User
 from app.auth.passwords import Passwords
+from app.auth.throttle import DEFAULT_LIMITS, LoginLimits
 from app.auth.tokens import hash_token, new_token
+from app.core.client_address import throttle_key
 from app.core.clock import Clock
 from app.errors import (
     ConflictError,
@@ -26,8 +29,6 @@ from app.errors import (
 
 log = logging.getLogger("app.auth")
 
-MAX_FAILED_LOGINS = 5
-FAILED_LOGIN_WINDOW = timedelta(minutes=15)
 # Writing last_used_at on every request would turn every read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 # Dead tokens are kept a little while so "token expired/revoked" stays explainable in support.
@@ -48,12 +49,29 @@ class IssuedToken:
 
 
 class AuthService:
-    def __init__(self, *, passwords: Passwords, clock: Clock, token_ttl: timedelta) -> None:
+    def __init__(
+        self,
+        *,
+        passwords: Passwords,
+        clock: Clock,
+        token_ttl: timedelta,
+        login_limits: LoginLimits = DEFAULT_LIMITS,
+    ) -> None:
         self._passwords = passwords
         self._clock = clock
         self._token_ttl = token_ttl
+        self._limits = login_limits
 
     async def register(self, email: str, password: str, name: str) -> IssuedToken:
+        """Create an account and log it in (one transaction: no account without its token)."""
+        async with in_transaction():
+            user = await self.create_user(email, password, name)
+            issued = await self._issue(user)
+        log.info("auth.register.succeeded", extra={"user_id": str(user.id)})
+        return issued
+
+    async def create_user(self, email: str, password: str, name: str) -> User:
+        """Create an account without a token (operator commands); same rules as `register`."""
         email = email.strip().lower()
         name = name.strip()
         issues = check_registration(email, password, name)
@@ -61,43 +79,33 @@ class AuthService:
             raise ValidationFailedError(issues)
         password_hash = await self._passwords.hash(password)
         try:
+            # A savepoint inside register's transaction: the conflict rolls back only this.
             async with in_transaction():
-                user = await User.create(email=email, name=name, password_hash=password_hash)
-                issued = await self._issue(user)
+                return await User.create(email=email, name=name, password_hash=password_hash)
         except IntegrityError:
             raise ConflictError("An account with this email already exists.") from None
-        log.info("auth.register.succeeded", extra={"user_id": str(user.id)})
-        return issued
 
-    async def login(self, email: str, password: str) -> IssuedToken:
+    async def login(self, email: str, password: str, *, client_host: str | None) -> IssuedToken:
+        """Check the password, throttled per (email, client), per client and per email (see
+        app/auth/throttle.py); `client_host` is the proxy-aware client address."""
         email = email.strip().lower()
+        client = throttle_key(client_host)
         now = self._clock.now()
-        # The attempt is recorded *before* it is judged and the count includes it, so parallel
-        # attempts see each other: the k-th recorded attempt counts at least k rows, and only the
-        # first MAX_FAILED_LOGINS reach the password check. (Counting first and recording after
-        # the slow hash let a burst of concurrent guesses all pass the count.)
-        attempt = await LoginFailure.create(email=email, created_at=now)
-        recent = (
-            await LoginFailure.filter(email=email, created_at__gte=now - FAILED_LOGIN_WINDOW)
-            .exclude(id=attempt.id)
-            .order_by("created_at", "id")
-            .values_list("created_at", flat=True)
-        )
-        if len(recent) >= MAX_FAILED_LOGINS:
-            # A refused attempt is not a failure: it must not extend the lockout.
-            await LoginFailure.filter(id=attempt.id).delete()
-            # The window reopens when the oldest counted failure ages out.
-            oldest: datetime = recent[-MAX_FAILED_LOGINS]  # type: ignore[assignment]
-            retry_after = max(1.0, (oldest + FAILED_LOGIN_WINDOW - now).total_seconds())
-            log.warning("auth.login.throttled")
-            raise RateLimitedError("Too many failed logins; try again later.", retry_after)
+        # Recorded before it is judged, so that of a burst of parallel guesses only the first
+        # few reach the (slow) password check; see throttle.judge.
+        attempt = await throttle.record_attempt(email, client, now)
+        refusal = await throttle.judge(attempt, self._limits, now)
+        if refusal is not None:
+            await throttle.forget_attempt(attempt)
+            log.warning("auth.login.throttled", extra={"limit": refusal.limit, "client": client})
+            raise RateLimitedError("Too many failed logins; try again later.", refusal.retry_after)
         user = await User.get_or_none(email=email)
         if not await self._passwords.verify(user.password_hash if user else None, password):
             # The attempt recorded above stays as the failure record.
-            log.info("auth.login.failed")
+            log.info("auth.login.failed", extra={"client": client})
             raise InvalidCredentialsError()
         assert user is not None
-        await LoginFailure.filter(email=email).delete()
+        await throttle.clear_after_success(email, client)
         log.info("auth.login.succeeded", extra={"user_id": str(user.id)})
         return await self._issue(user)
 
@@ -137,7 +145,7 @@ class AuthService:
         tokens a day past their expiry or revocation. Both tables otherwise grow without bound
         (failed logins for unknown emails are anyone's to create)."""
         now = self._clock.now()
-        failures: int = await LoginFailure.filter(created_at__lt=now - FAILED_LOGIN_WINDOW).delete()
+        failures = await throttle.prune(self._limits, now)
         dead_before = now - DEAD_TOKEN_GRACE
         tokens: int = await AuthToken.filter(
             Q(expires_at__lt=dead_before) | Q(revoked_at__lt=dead_before)

@@ -1,4 +1,20 @@
-"""Logging set-up: text for people, JSON lines for collectors; `extra` fields always included."""
+"""Logging set-up: text for people, JSON lines for collectors; `extra` fields always included.
+
+No secret reaches the logs at any level, `LOG_LEVEL=DEBUG` included. The libraries below log
+secrets when allowed to speak freely, so each gets a floor (checked against their sources):
+
+- `tortoise.db_client` logs every query *with its parameters* at DEBUG (password hashes, emails,
+  credential ciphertext, token hashes), and the asyncpg pool's connection parameters (the
+  database password). It is silent below WARNING unless `LOG_SQL` is on, and even then only the
+  statement text passes (`_StatementsOnly`).
+- `aiosqlite` logs every call with its arguments at DEBUG: the same SQL parameters again.
+- `httpx` logs every request URL at INFO, and a Telegram URL carries the bot token; `httpcore`
+  logs request and response headers at DEBUG.
+
+`tortoise` itself masks the database password in its start-up line; `asyncpg` logs only pool
+warnings; `uvicorn` logs paths, never bodies, above its TRACE level (which LOG_LEVEL cannot
+select); `redis` logs no commands or URLs. They keep the configured level.
+"""
 
 from __future__ import annotations
 
@@ -42,7 +58,47 @@ class TextFormatter(logging.Formatter):
         return line
 
 
-def configure_logging(level: str, fmt: str) -> None:
+# Logger -> the lowest level it may log at, whatever LOG_LEVEL says.
+_FLOORS = {
+    "tortoise.db_client": logging.WARNING,
+    "aiosqlite": logging.WARNING,
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+}
+_SQL_LOGGER = "tortoise.db_client"
+
+
+class _StatementsOnly(logging.Filter):
+    """Let through the statement of a query log, never its parameters or anything else.
+
+    Tortoise logs a query as `log.debug("%s: %s", query, values)` or `log.debug(query)` (scripts);
+    any other record of its client logger (connection-pool parameters, for one) is dropped.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == "%s: %s" and isinstance(record.args, tuple) and record.args:
+            record.msg, record.args = "db.query %s", (record.args[0],)
+            return True
+        if not record.args and isinstance(record.msg, str):
+            record.msg = "db.query " + record.msg
+            return True
+        return False
+
+
+def _quiet_libraries(log_sql: bool) -> None:
+    for name, floor in _FLOORS.items():
+        logging.getLogger(name).setLevel(floor)
+    sql = logging.getLogger(_SQL_LOGGER)
+    for existing in [f for f in sql.filters if isinstance(f, _StatementsOnly)]:
+        sql.removeFilter(existing)
+    # Installed even when LOG_SQL is off: someone raising the level by hand must not get the
+    # parameters either.
+    sql.addFilter(_StatementsOnly())
+    if log_sql:
+        sql.setLevel(logging.DEBUG)
+
+
+def configure_logging(level: str, fmt: str, *, log_sql: bool = False) -> None:
     handler = logging.StreamHandler()
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
@@ -51,5 +107,4 @@ def configure_logging(level: str, fmt: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # httpx logs every request URL at INFO, and a Telegram URL carries the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    _quiet_libraries(log_sql)

@@ -12,6 +12,8 @@ from app.core.clock import FakeClock, utcnow
 from app.errors import InvalidCredentialsError
 from tests.support.harness import Harness
 
+HOME = "198.51.100.10"
+
 
 @pytest.fixture
 def clock() -> FakeClock:
@@ -25,7 +27,7 @@ async def test_prune_removes_stale_failures_and_dead_tokens(
     kept_alive = await auth.register("alive@example.com", "correct horse battery", "A")
     revoked = await auth.register("revoked@example.com", "correct horse battery", "R")
     with pytest.raises(InvalidCredentialsError):
-        await auth.login("nobody@example.com", "wrong password!")
+        await auth.login("nobody@example.com", "wrong password!", client_host=HOME)
     found = await auth.authenticate(revoked.token)
     assert found is not None
     assert await auth.logout(found.token_hash)
@@ -43,7 +45,7 @@ async def test_prune_keeps_what_still_counts(any_harness: Harness, clock: FakeCl
     auth: AuthService = any_harness.services.auth
     issued = await auth.register("alice@example.com", "correct horse battery", "A")
     with pytest.raises(InvalidCredentialsError):
-        await auth.login("alice@example.com", "wrong password!")
+        await auth.login("alice@example.com", "wrong password!", client_host=HOME)
 
     clock.advance(60)
     assert await auth.prune() == 0

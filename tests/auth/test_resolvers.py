@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from app.auth.models import AuthToken
-from app.auth.service import MAX_FAILED_LOGINS
+from app.auth.throttle import DEFAULT_LIMITS
 from app.auth.tokens import TOKEN_PREFIX, hash_token
 from app.core.clock import FakeClock, utcnow
 from tests.support.harness import Harness
@@ -145,7 +145,7 @@ async def test_repeated_failures_give_rate_limited_with_retry_after(
     harness: Harness, clock: FakeClock
 ) -> None:
     await register(harness, "target@example.com")
-    for _ in range(MAX_FAILED_LOGINS):
+    for _ in range(DEFAULT_LIMITS.per_client_email):
         assert (await login(harness, "target@example.com", "guess guess"))["__typename"] == (
             "InvalidCredentialsError"
         )

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from app.auth.models import AuthToken, LoginFailure, User
-from app.auth.service import FAILED_LOGIN_WINDOW, MAX_FAILED_LOGINS, AuthService
+from app.auth.service import AuthService
+from app.auth.throttle import DEFAULT_LIMITS
 from app.auth.tokens import TOKEN_PREFIX, hash_token, parse_bearer
 from app.core.clock import FakeClock, utcnow
 from app.errors import (
@@ -24,7 +25,11 @@ from app.errors import (
 from tests.support.harness import Harness, make_settings, running_app
 
 PASSWORD = "correct horse battery"
-WINDOW = FAILED_LOGIN_WINDOW.total_seconds()
+WINDOW = DEFAULT_LIMITS.window.total_seconds()
+MAX_FAILED_LOGINS = DEFAULT_LIMITS.per_client_email
+HOME = (
+    "198.51.100.10"  # the one client address of these tests; tests/auth/test_throttle.py has more
+)
 
 
 @pytest.fixture
@@ -40,7 +45,7 @@ def auth(harness: Harness) -> AuthService:
 async def fail_login(auth: AuthService, email: str, times: int) -> None:
     for _ in range(times):
         with pytest.raises(InvalidCredentialsError):
-            await auth.login(email, "not the password")
+            await auth.login(email, "not the password", client_host=HOME)
 
 
 # ---------------------------------------------------------------- register
@@ -74,7 +79,7 @@ async def test_register_stores_an_argon2_hash_not_the_password(auth: AuthService
 
 async def test_only_the_sha256_of_a_token_is_stored(auth: AuthService) -> None:
     issued = await auth.register("carol@example.com", PASSWORD, "Carol")
-    second = await auth.login("carol@example.com", PASSWORD)
+    second = await auth.login("carol@example.com", PASSWORD, client_host=HOME)
 
     rows = await AuthToken.all().values()
     assert len(rows) == 2
@@ -91,7 +96,9 @@ async def test_only_the_sha256_of_a_token_is_stored(auth: AuthService) -> None:
 
 async def test_each_token_is_fresh(auth: AuthService) -> None:
     first = await auth.register("dan@example.com", PASSWORD, "Dan")
-    tokens = {first.token} | {(await auth.login("dan@example.com", PASSWORD)).token for _ in "ab"}
+    tokens = {first.token} | {
+        (await auth.login("dan@example.com", PASSWORD, client_host=HOME)).token for _ in "ab"
+    }
 
     assert len(tokens) == 3
 
@@ -130,7 +137,7 @@ async def test_register_rejects_invalid_input(
 async def test_register_accepts_password_length_bounds(auth: AuthService, password: str) -> None:
     await auth.register("frank@example.com", password, "Frank")
 
-    issued = await auth.login("frank@example.com", password)
+    issued = await auth.login("frank@example.com", password, client_host=HOME)
     assert issued.user.email == "frank@example.com"
 
 
@@ -152,9 +159,9 @@ async def test_duplicate_email_is_a_conflict_whatever_the_case(any_harness: Harn
     # The failed registration left no token behind (one transaction).
     assert await AuthToken.all().count() == 1
     # The first account is untouched: its password still works, the second one does not.
-    await auth.login("henry@example.com", PASSWORD)
+    await auth.login("henry@example.com", PASSWORD, client_host=HOME)
     with pytest.raises(InvalidCredentialsError):
-        await auth.login("henry@example.com", "another password")
+        await auth.login("henry@example.com", "another password", client_host=HOME)
 
 
 # ---------------------------------------------------------------- login
@@ -163,7 +170,7 @@ async def test_duplicate_email_is_a_conflict_whatever_the_case(any_harness: Harn
 async def test_login_is_case_insensitive_in_the_email(auth: AuthService) -> None:
     registered = await auth.register("ivy@example.com", PASSWORD, "Ivy")
 
-    issued = await auth.login("  IVY@Example.com ", PASSWORD)
+    issued = await auth.login("  IVY@Example.com ", PASSWORD, client_host=HOME)
 
     assert issued.user.id == registered.user.id
     assert issued.token != registered.token
@@ -173,9 +180,9 @@ async def test_wrong_password_and_unknown_email_fail_the_same_way(auth: AuthServ
     await auth.register("jack@example.com", PASSWORD, "Jack")
 
     with pytest.raises(InvalidCredentialsError) as wrong_password:
-        await auth.login("jack@example.com", "wrong password!")
+        await auth.login("jack@example.com", "wrong password!", client_host=HOME)
     with pytest.raises(InvalidCredentialsError) as unknown_email:
-        await auth.login("nobody@example.com", PASSWORD)
+        await auth.login("nobody@example.com", PASSWORD, client_host=HOME)
 
     assert wrong_password.value.message == unknown_email.value.message
     assert wrong_password.value.message == "Invalid email or password."
@@ -188,7 +195,7 @@ async def test_unknown_email_with_the_timing_dummy_password_still_fails(
 ) -> None:
     # The unknown-email path verifies against a dummy hash; matching it must not log anyone in.
     with pytest.raises(InvalidCredentialsError):
-        await auth.login("ghost@example.com", "timing-equaliser-not-a-password")
+        await auth.login("ghost@example.com", "timing-equaliser-not-a-password", client_host=HOME)
 
 
 async def test_five_failures_in_the_window_throttle_even_the_right_password(
@@ -200,7 +207,7 @@ async def test_five_failures_in_the_window_throttle_even_the_right_password(
         clock.advance(60)
 
     with pytest.raises(RateLimitedError) as info:
-        await auth.login("kim@example.com", PASSWORD)
+        await auth.login("kim@example.com", PASSWORD, client_host=HOME)
 
     # The oldest failure (5 minutes ago) ages out of the 15-minute window in 10 minutes.
     assert info.value.retry_after == pytest.approx(WINDOW - 5 * 60)
@@ -216,16 +223,16 @@ async def test_the_throttle_reopens_when_the_oldest_failure_leaves_the_window(
     await auth.register("lee@example.com", PASSWORD, "Lee")
     await fail_login(auth, "lee@example.com", MAX_FAILED_LOGINS)
     with pytest.raises(RateLimitedError) as info:
-        await auth.login("lee@example.com", PASSWORD)
+        await auth.login("lee@example.com", PASSWORD, client_host=HOME)
     assert info.value.retry_after == pytest.approx(WINDOW)
 
     clock.advance(info.value.retry_after - 1)
     with pytest.raises(RateLimitedError) as still:
-        await auth.login("lee@example.com", PASSWORD)
+        await auth.login("lee@example.com", PASSWORD, client_host=HOME)
     assert 0 < still.value.retry_after <= 1.0
 
     clock.advance(2)
-    issued = await auth.login("lee@example.com", PASSWORD)
+    issued = await auth.login("lee@example.com", PASSWORD, client_host=HOME)
     assert issued.user.email == "lee@example.com"
 
 
@@ -233,12 +240,12 @@ async def test_a_successful_login_clears_the_failures(auth: AuthService, clock: 
     await auth.register("mia@example.com", PASSWORD, "Mia")
     await fail_login(auth, "mia@example.com", MAX_FAILED_LOGINS - 1)
 
-    await auth.login("mia@example.com", PASSWORD)
+    await auth.login("mia@example.com", PASSWORD, client_host=HOME)
 
     assert await LoginFailure.filter(email="mia@example.com").count() == 0
     # A fresh budget: four more failures still do not throttle.
     await fail_login(auth, "mia@example.com", MAX_FAILED_LOGINS - 1)
-    await auth.login("mia@example.com", PASSWORD)
+    await auth.login("mia@example.com", PASSWORD, client_host=HOME)
 
 
 async def test_failures_outside_the_window_do_not_count(
@@ -250,17 +257,17 @@ async def test_failures_outside_the_window_do_not_count(
 
     await fail_login(auth, "ned@example.com", MAX_FAILED_LOGINS - 1)
 
-    await auth.login("ned@example.com", PASSWORD)
+    await auth.login("ned@example.com", PASSWORD, client_host=HOME)
 
 
-async def test_throttling_is_per_email(auth: AuthService) -> None:
+async def test_throttling_is_per_email_and_client(auth: AuthService) -> None:
     await auth.register("olga@example.com", PASSWORD, "Olga")
     await auth.register("paul@example.com", PASSWORD, "Paul")
     await fail_login(auth, "olga@example.com", MAX_FAILED_LOGINS)
 
     with pytest.raises(RateLimitedError):
-        await auth.login("olga@example.com", PASSWORD)
-    issued = await auth.login("paul@example.com", PASSWORD)
+        await auth.login("olga@example.com", PASSWORD, client_host=HOME)
+    issued = await auth.login("paul@example.com", PASSWORD, client_host=HOME)
 
     assert issued.user.email == "paul@example.com"
 
@@ -269,7 +276,7 @@ async def test_unknown_emails_are_throttled_too(auth: AuthService) -> None:
     await fail_login(auth, "probe@example.com", MAX_FAILED_LOGINS)
 
     with pytest.raises(RateLimitedError):
-        await auth.login("PROBE@example.com", PASSWORD)
+        await auth.login("PROBE@example.com", PASSWORD, client_host=HOME)
 
 
 async def test_a_burst_of_parallel_guesses_cannot_outrun_the_throttle(
@@ -280,7 +287,7 @@ async def test_a_burst_of_parallel_guesses_cannot_outrun_the_throttle(
 
     async def guess(n: int) -> str:
         try:
-            await auth.login("burst@example.com", f"guess number {n}")
+            await auth.login("burst@example.com", f"guess number {n}", client_host=HOME)
         except InvalidCredentialsError:
             return "checked"
         except RateLimitedError:
@@ -302,7 +309,7 @@ async def test_no_secret_reaches_the_logs(
     caplog.set_level(logging.DEBUG)
 
     issued = await auth.register("quinn@example.com", PASSWORD, "Quinn")
-    again = await auth.login("quinn@example.com", PASSWORD)
+    again = await auth.login("quinn@example.com", PASSWORD, client_host=HOME)
     await fail_login(auth, "quinn@example.com", 1)
 
     # Every record, the ORM's DEBUG lines with their SQL parameters included.
@@ -371,7 +378,7 @@ async def test_last_used_at_is_written_at_most_once_a_minute(
 
 async def test_logout_revokes_only_that_token(auth: AuthService, clock: FakeClock) -> None:
     first = await auth.register("vic@example.com", PASSWORD, "Vic")
-    second = await auth.login("vic@example.com", PASSWORD)
+    second = await auth.login("vic@example.com", PASSWORD, client_host=HOME)
 
     assert await auth.logout(hash_token(first.token)) is True
 

@@ -1,7 +1,7 @@
 """The SPA's operations (`frontend-contract/*.graphql`): valid, well-formed and executed end to end.
 
 Each file is one named operation. It must validate against the committed `schema.graphql` (and
-against the design contract when that is available), take its inputs as variables, and select
+against the shared design contract: `make check-contract`), take its inputs as variables, and select
 `__typename` plus every member of every union it touches. Two flows then send every file through
 the real app (in-process ASGI) exactly as the SPA would.
 """
@@ -9,8 +9,6 @@ the real app (in-process ASGI) exactly as the SPA would.
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -36,15 +34,12 @@ from graphql import (
     visit,
 )
 
+from tests.contract.check import SCHEMA_FILE, operation_errors, read_operations
 from tests.support.harness import Harness
 from tests.support.upstreams import FakeUpstreams
 
-REPO = Path(__file__).resolve().parents[2]
-OPERATIONS_DIR = REPO / "frontend-contract"
-OPERATIONS: dict[str, str] = {
-    path.stem: path.read_text() for path in sorted(OPERATIONS_DIR.glob("*.graphql"))
-}
-SCHEMA = build_schema((REPO / "schema.graphql").read_text())
+OPERATIONS = read_operations()
+SCHEMA = build_schema(SCHEMA_FILE.read_text())
 
 # Sent by `test_account_organization_and_gateway_flow` and `test_gateway_lifecycle_flow`.
 CRUD_FLOW = frozenset(
@@ -85,14 +80,6 @@ BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
 OPENAI_KEY = "sk-test-0123456789abcdefWXYZ"
 
 
-def contract_path() -> Path | None:
-    """The design contract beside the repository, else $CONTRACT_PATH; None when neither exists."""
-    candidates = [Path(__file__).resolve().parents[3] / "shared/design/contract.graphql"]
-    if os.environ.get("CONTRACT_PATH"):
-        candidates.append(Path(os.environ["CONTRACT_PATH"]))
-    return next((path for path in candidates if path.is_file()), None)
-
-
 # ---------------------------------------------------------------- static checks
 
 
@@ -127,13 +114,26 @@ def test_operation_is_valid_against_the_schema(name: str) -> None:
             )
 
 
-@pytest.mark.parametrize("name", sorted(OPERATIONS))
-def test_operation_stays_inside_the_design_contract(name: str) -> None:
-    path = contract_path()
-    if path is None:
-        pytest.skip("../shared/design/contract.graphql not found (set CONTRACT_PATH)")
-    errors = validate(build_schema(path.read_text()), parse(OPERATIONS[name]))
-    assert [error.message for error in errors] == []
+def test_every_operation_stays_inside_the_committed_schema() -> None:
+    # The check `make check-contract` runs against the shared design contract.
+    assert operation_errors(SCHEMA_FILE.read_text(), OPERATIONS) == {}
+
+
+def test_the_contract_check_reports_an_operation_outside_the_contract() -> None:
+    contract = """
+    type Query { viewer: User }
+    type User { id: ID!, email: String! }
+    """
+    operations = {
+        "Inside": "query Inside { viewer { id email } }",
+        "Outside": "query Outside { viewer { id name } gatewayProviders { type } }",
+    }
+    assert operation_errors(contract, operations) == {
+        "Outside": [
+            "Cannot query field 'name' on type 'User'.",
+            "Cannot query field 'gatewayProviders' on type 'Query'.",
+        ]
+    }
 
 
 def _fields_by_condition(
