@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
+from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule
+from graphql.execution import Executor
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -14,7 +15,6 @@ from strawberry.extensions import (
     ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
@@ -37,6 +37,7 @@ from app.graphql.errors import (
     is_unexpected,
 )
 from app.graphql.shared_execution import SharingExecutionContext
+from app.graphql.validation import Validation
 from app.organizations.resolvers import OrganizationMutation, OrganizationQuery
 from app.webhooks.resolvers import WebhookQuery
 
@@ -96,6 +97,20 @@ class AppSchema(strawberry.Schema):
                 super().process_errors([error], execution_context)
 
 
+class NoSuggestionsExecutionContext(SharingExecutionContext):
+    """Execution without schema hints (production).
+
+    Variable and argument coercion ("Field 'x' is not defined by type 'Input'. Did you mean
+    'y'?", enum values) build their messages from the executor's `hide_suggestions`, which
+    strawberry never passes. Queries and subscriptions are both built through here."""
+
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> list[GraphQLError] | Executor[Any]:
+        kwargs["hide_suggestions"] = True
+        built: list[GraphQLError] | Executor[Any] = super().build(*args, **kwargs)
+        return built
+
+
 def build_schema(
     *,
     production: bool = False,
@@ -106,7 +121,7 @@ def build_schema(
     # Rule classes are built once here: strawberry's limiters create a fresh rule class per
     # instance, and a fresh class per operation would change ValidationCache's key on every
     # request, so nothing would ever be served from the cache.
-    rules = [
+    rules: list[type[ASTValidationRule]] = [
         *QueryDepthLimiter(max_depth=max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
     ]
@@ -117,7 +132,7 @@ def build_schema(
     # parsing and validating would otherwise dominate small requests (~4x, ARCHITECTURE.md).
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
+        lambda: Validation(hide_suggestions=production),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: AddValidationRules(rules),
         ErrorPolicy,
@@ -139,7 +154,9 @@ def build_schema(
         ],
         config=StrawberryConfig(disable_field_suggestions=production),
         # Hands a subscription's executor to its resolver, for executing events once per group.
-        execution_context_class=SharingExecutionContext,
+        execution_context_class=(
+            NoSuggestionsExecutionContext if production else SharingExecutionContext
+        ),
     )
 
 
