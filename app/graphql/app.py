@@ -32,6 +32,7 @@ from app.core.ids import parse_uuid
 from app.errors import ScopeForbiddenError
 from app.graphql import request as graphql_request
 from app.graphql.context import Context
+from app.graphql.errors import UNAVAILABLE_MESSAGE
 from app.graphql.request import RequestError
 from app.graphql.responses import (
     GRAPHQL_RESPONSE_JSON,
@@ -45,7 +46,6 @@ from app.organizations.service import membership_role
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
 # Where a browser that opens /graphql is sent: the console's explorer, served from this origin.
 EXPLORER_PATH = "/explorer"
-UNAVAILABLE_MESSAGE = "The service is temporarily unavailable; try again shortly."
 # RFC 6455 "Try Again Later": graphql-ws clients reconnect on it (4xxx codes are fatal to them).
 WS_TRY_AGAIN_LATER = 1013
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -34,12 +35,15 @@ from app.graphql.errors import (
     QuotaExceededError,
     RateLimitedError,
     ValidationError,
+    is_outage,
     is_unexpected,
 )
 from app.graphql.shared_execution import SharingExecutionContext
 from app.graphql.validation import Validation
 from app.organizations.resolvers import OrganizationMutation, OrganizationQuery
 from app.webhooks.resolvers import WebhookQuery
+
+log = logging.getLogger("app.graphql")
 
 
 @strawberry.type
@@ -93,7 +97,11 @@ class AppSchema(strawberry.Schema):
         messages, and a submitted value may be a bot token or an API key.
         """
         for error in errors:
-            if is_unexpected(error):
+            if is_outage(error):
+                # The database is down: one line per error, not a traceback per request.
+                cause = type(error.original_error).__name__
+                log.warning("graphql.execute.unavailable", extra={"error": cause})
+            elif is_unexpected(error):
                 super().process_errors([error], execution_context)
 
 

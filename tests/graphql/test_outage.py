@@ -169,3 +169,39 @@ async def test_a_locked_sqlite_database_is_a_503_until_released(
 
     assert_unavailable(down)
     assert back.json() == {"data": {"viewer": {"email": EMAIL}}}
+
+
+REGISTER = """mutation($input: RegisterInput!) { register(input: $input) { __typename } }"""
+
+
+@pytest.mark.postgres
+async def test_an_outage_during_execution_is_a_service_unavailable_error(
+    proxy: TCPProxy, postgres_database: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # No token, so nothing is read before execution: the resolver is the first to find out.
+    variables = {"input": {"email": EMAIL, "password": "correct horse battery", "name": "O"}}
+    settings = make_settings(through(proxy, postgres_database), str(tmp_path))
+    async with running_app(settings) as harness:
+        await proxy.stop()
+        caplog.clear()
+        caplog.set_level(logging.INFO)
+        down = await harness.post(REGISTER, variables)
+        records = server_log(caplog)
+        await proxy.start()
+        back = await harness.post(REGISTER, variables)
+
+    assert down == {
+        "data": None,
+        "errors": [
+            {
+                "message": "The service is temporarily unavailable; try again shortly.",
+                "locations": [{"line": 1, "column": 36}],
+                "path": ["register"],
+                "extensions": {"code": "SERVICE_UNAVAILABLE"},
+            }
+        ],
+    }
+    assert [(r.getMessage(), r.exc_info) for r in records] == [
+        ("graphql.execute.unavailable", None)
+    ]
+    assert back == {"data": {"register": {"__typename": "AuthPayload"}}}
