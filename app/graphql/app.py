@@ -111,8 +111,13 @@ class GraphQLApp(GraphQL[Context, None]):
             )
         except HTTPException as exc:  # strawberry's own refusals, which we have not pre-empted
             log.info("graphql.request.refused", extra={"status": exc.status_code})
+            not_allowed = exc.status_code == 405  # a method other than GET or POST
             response = error_response(
-                exc.status_code, exc.reason, code="BAD_REQUEST", media_type=media_type
+                exc.status_code,
+                exc.reason,
+                code="METHOD_NOT_ALLOWED" if not_allowed else "BAD_REQUEST",
+                media_type=media_type,
+                headers={"Allow": "GET, POST"} if not_allowed else None,
             )
         except Exception as exc:
             # Authentication reads the database before any GraphQL runs: during an outage

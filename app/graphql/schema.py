@@ -127,17 +127,18 @@ def build_schema(
     max_tokens: int = 5000,
 ) -> strawberry.Schema:
     # Rule classes are built once here: strawberry's limiters create a fresh rule class per
-    # instance, and a fresh class per operation would change ValidationCache's key on every
-    # request, so nothing would ever be served from the cache.
+    # instance, and a fresh class per operation would change the validation cache's key on
+    # every request, so nothing would ever be served from the cache.
     rules: list[type[ASTValidationRule]] = [
         *QueryDepthLimiter(max_depth=max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
     ]
     if production:
         rules.append(NoSchemaIntrospectionCustomRule)
-    # Factories: strawberry builds extensions per operation. The parser and validation caches
-    # live at module level inside strawberry, so they are shared across operations all the same;
-    # parsing and validating would otherwise dominate small requests (~4x, ARCHITECTURE.md).
+    # Factories: strawberry builds extensions per operation. The parser cache (strawberry's) and
+    # the validation cache (app.graphql.validation) live at module level, so they are shared
+    # across operations all the same; parsing and validating would otherwise dominate small
+    # requests (~4x, ARCHITECTURE.md).
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: ParserCache(maxsize=256),
         lambda: Validation(hide_suggestions=production),

@@ -370,7 +370,14 @@ async def test_a_subscription_over_http_is_refused(harness: Harness) -> None:
         headers={"Authorization": f"Bearer {token}"},
     )
     assert response.status_code == 400
-    assert response.text == "subscriptions are not allowed when using POST"
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "Subscriptions are served over the WebSocket (graphql-transport-ws).",
+                "extensions": {"code": "BAD_REQUEST"},
+            }
+        ]
+    }
 
 
 async def test_a_subscription_without_a_socket_is_refused(harness: Harness) -> None:

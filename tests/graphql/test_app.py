@@ -432,3 +432,10 @@ async def test_a_malformed_request_is_answered_in_the_accepted_media_type(
         assert response.status_code == 400
         assert response.headers["content-type"] == media_type
         assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+async def test_head_is_a_405_naming_the_methods_served(harness: Harness) -> None:
+    response = await harness.client.head("/graphql", params={"query": VIEWER})
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
