@@ -7,6 +7,10 @@ afterwards (`disable_field_suggestions`). With introspection off, the other hint
 map the schema one typo at a time. This extension takes the place of strawberry's
 ValidationCache: the same validation (strawberry's two extra rules included), the same shared
 LRU cache, with the flag passed through.
+
+One rule ignores the flag: ScalarLeafsRule always ends "... must have a selection of
+subfields. Did you mean 'viewer { ... }'?". With hints hidden it is swapped for a subclass that
+reports the same error without that sentence.
 """
 
 from __future__ import annotations
@@ -14,12 +18,30 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from functools import lru_cache
 
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, validate
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    ScalarLeafsRule,
+    validate,
+)
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 CACHE_SIZE = 256
+
+
+HINT = " Did you mean "
+
+
+class ScalarLeafsWithoutHintRule(ScalarLeafsRule):
+    def report_error(self, error: GraphQLError) -> None:
+        message, hint, _ = error.message.partition(HINT)
+        if hint:
+            error = GraphQLError(message, error.nodes, original_error=error.original_error)
+        super().report_error(error)
 
 
 def validate_document(
@@ -29,6 +51,8 @@ def validate_document(
     hide_suggestions: bool,
 ) -> list[GraphQLError]:
     """What strawberry's `validate_document` does, with `hide_suggestions` passed on."""
+    if hide_suggestions:
+        rules = [ScalarLeafsWithoutHintRule if r is ScalarLeafsRule else r for r in rules]
     return validate(
         schema,
         document,

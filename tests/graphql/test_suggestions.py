@@ -28,6 +28,7 @@ REGISTER = "mutation($input: RegisterInput!) { register(input: $input) { __typen
 # (what it probes, query, variables)
 TYPOS: list[tuple[str, str, dict[str, Any]]] = [
     ("field", "{ viewr { id } }", {}),
+    ("missing selection", "{ viewer }", {}),
     ("field on a subtype", "{ gateway(id: 1) { ... on Gateway { nam } } }", {}),
     (
         "field of an implementation",
@@ -133,3 +134,24 @@ async def test_no_hint_anywhere_in_production(database_url: str, tmp_path: Path)
     found = await probe(database_url, tmp_path, "production")
 
     assert {name: messages for name, messages in found.items() if messages} == {}
+
+
+async def test_the_errors_keep_their_explanation_without_the_hint(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = make_settings(database_url, str(tmp_path), app_env="production")
+    async with running_app(settings) as harness:
+        leaf = await harness.post("{ viewer }")
+        argument = await harness.post("{ gateways(pageSiz: 5) { total } }")
+        enum = await harness.post(ENUM_VARIABLE, {"t": "TELEGRAM_BOTT"})
+
+    assert [e["message"] for e in leaf["errors"]] == [
+        "Field 'viewer' of type 'User' must have a selection of subfields."
+    ]
+    assert [e["message"] for e in argument["errors"]] == [
+        "Unknown argument 'pageSiz' on field 'Query.gateways'."
+    ]
+    assert [e["message"] for e in enum["errors"]] == [
+        "Variable '$t' has invalid value: "
+        "Value 'TELEGRAM_BOTT' does not exist in 'GatewayType' enum."
+    ]
