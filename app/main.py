@@ -37,7 +37,7 @@ def create_app(
         max_aliases=settings.graphql_max_aliases,
         max_tokens=settings.graphql_max_tokens,
     )
-    graphql = GraphQLApp(schema, graphiql=not settings.is_production)
+    graphql = GraphQLApp(schema)
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),

@@ -17,6 +17,7 @@ from strawberry.extensions import SchemaExtension
 
 from app import errors as domain
 from app.core.circuit_breaker import CircuitOpenError as BreakerOpen
+from app.core.db_outage import is_database_unavailable
 from app.providers import base as providers
 
 
@@ -177,11 +178,21 @@ def _echoes_input(error: GraphQLError) -> bool:
 
 
 MASKED_MESSAGE = "Unexpected error."
+UNAVAILABLE_MESSAGE = "The service is temporarily unavailable; try again shortly."
+
+
+def is_outage(error: GraphQLError) -> bool:
+    """A field failed because the database cannot be reached: the client may retry; not a bug."""
+    original = error.original_error
+    return original is not None and is_database_unavailable(original)
 
 
 def public_error(error: GraphQLError) -> GraphQLError:
-    """`error` as a client may see it: masked when unexpected, without echoed input values."""
-    if is_unexpected(error):
+    """`error` as a client may see it: an outage said as such, masked when unexpected, without
+    echoed input values."""
+    if is_outage(error):
+        message, extensions = UNAVAILABLE_MESSAGE, {"code": "SERVICE_UNAVAILABLE"}
+    elif is_unexpected(error):
         message, extensions = MASKED_MESSAGE, None
     elif _echoes_input(error):
         message, extensions = _ECHOED_VALUE.sub(".", error.message), {"code": "BAD_USER_INPUT"}

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
+from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule
+from graphql.execution import Executor
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -14,7 +16,6 @@ from strawberry.extensions import (
     ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
@@ -34,11 +35,15 @@ from app.graphql.errors import (
     QuotaExceededError,
     RateLimitedError,
     ValidationError,
+    is_outage,
     is_unexpected,
 )
 from app.graphql.shared_execution import SharingExecutionContext
+from app.graphql.validation import Validation
 from app.organizations.resolvers import OrganizationMutation, OrganizationQuery
 from app.webhooks.resolvers import WebhookQuery
+
+log = logging.getLogger("app.graphql")
 
 
 @strawberry.type
@@ -92,8 +97,26 @@ class AppSchema(strawberry.Schema):
         messages, and a submitted value may be a bot token or an API key.
         """
         for error in errors:
-            if is_unexpected(error):
+            if is_outage(error):
+                # The database is down: one line per error, not a traceback per request.
+                cause = type(error.original_error).__name__
+                log.warning("graphql.execute.unavailable", extra={"error": cause})
+            elif is_unexpected(error):
                 super().process_errors([error], execution_context)
+
+
+class NoSuggestionsExecutionContext(SharingExecutionContext):
+    """Execution without schema hints (production).
+
+    Variable and argument coercion ("Field 'x' is not defined by type 'Input'. Did you mean
+    'y'?", enum values) build their messages from the executor's `hide_suggestions`, which
+    strawberry never passes. Queries and subscriptions are both built through here."""
+
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> list[GraphQLError] | Executor[Any]:
+        kwargs["hide_suggestions"] = True
+        built: list[GraphQLError] | Executor[Any] = super().build(*args, **kwargs)
+        return built
 
 
 def build_schema(
@@ -104,20 +127,21 @@ def build_schema(
     max_tokens: int = 5000,
 ) -> strawberry.Schema:
     # Rule classes are built once here: strawberry's limiters create a fresh rule class per
-    # instance, and a fresh class per operation would change ValidationCache's key on every
-    # request, so nothing would ever be served from the cache.
-    rules = [
+    # instance, and a fresh class per operation would change the validation cache's key on
+    # every request, so nothing would ever be served from the cache.
+    rules: list[type[ASTValidationRule]] = [
         *QueryDepthLimiter(max_depth=max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
     ]
     if production:
         rules.append(NoSchemaIntrospectionCustomRule)
-    # Factories: strawberry builds extensions per operation. The parser and validation caches
-    # live at module level inside strawberry, so they are shared across operations all the same;
-    # parsing and validating would otherwise dominate small requests (~4x, ARCHITECTURE.md).
+    # Factories: strawberry builds extensions per operation. The parser cache (strawberry's) and
+    # the validation cache (app.graphql.validation) live at module level, so they are shared
+    # across operations all the same; parsing and validating would otherwise dominate small
+    # requests (~4x, ARCHITECTURE.md).
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
+        lambda: Validation(hide_suggestions=production),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: AddValidationRules(rules),
         ErrorPolicy,
@@ -139,7 +163,9 @@ def build_schema(
         ],
         config=StrawberryConfig(disable_field_suggestions=production),
         # Hands a subscription's executor to its resolver, for executing events once per group.
-        execution_context_class=SharingExecutionContext,
+        execution_context_class=(
+            NoSuggestionsExecutionContext if production else SharingExecutionContext
+        ),
     )
 
 

@@ -1,5 +1,5 @@
-"""graphql-transport-ws with a side door: a subscription's results can be written to its socket
-by someone other than the operation's own task.
+"""graphql-transport-ws with a side door (a subscription's results can be written to its socket
+by someone other than the operation's own task), and with refusals that say why.
 
 strawberry runs every subscription as a task that executes the selection for each event and
 sends the result. For a status event that a thousand subscribers receive identically, that is a
@@ -8,6 +8,10 @@ once per group of identical subscriptions and puts the encoded `next` message on
 through the operation's `OperationSink` (Phoenix calls this a channel "fastlane"). The
 operation's task stays the one that starts and ends the stream, so `complete`, errors, the
 per-connection cap and clean-up remain strawberry's.
+
+Messages strawberry would trip over (not an object, a `subscribe` payload of the wrong shape)
+close the socket with 4400 and a reason, as the protocol asks, instead of ending the connection
+with an unhandled exception.
 """
 
 from __future__ import annotations
@@ -21,9 +25,29 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
 )
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    Message,
+    SubscribeMessage,
+)
 
 from app.graphql.context import Context
 from app.graphql.outbox import Frame, Outbox
+from app.graphql.request import RequestError, request_data
+
+
+class WebSocketRefusal(Exception):
+    """Raised by the view's `on_ws_connect` to close the socket with this code and reason.
+
+    Not strawberry's ConnectionRejectionError, which always closes with "4403 Forbidden" and
+    leaves the client guessing which of the token, the organization or the payload was wrong.
+    """
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
 
 # The operation the current task is running, set for the task's whole life (each operation has
 # its own task), so a subscription resolver can find its way to the socket.
@@ -75,6 +99,25 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             raise TypeError("a graphql-transport-ws context must hold its WebSocket")
         self.outbox = Outbox(socket)
 
+    async def handle_message(self, message: Message) -> None:
+        # strawberry indexes the message and its payload directly: a list, a string or a
+        # payload of the wrong type would raise TypeError out of the connection's task.
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            await self.handle_invalid_message("Invalid message: expected an object with a type")
+            return
+        if message["type"] == "subscribe":
+            problem = subscribe_problem(message)
+            if problem is not None:
+                await self.handle_invalid_message(f"Invalid subscribe message: {problem}")
+                return
+        await super().handle_message(message)
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        try:
+            await super().handle_connection_init(message)
+        except WebSocketRefusal as refusal:
+            await self.websocket.close(code=refusal.code, reason=refusal.reason)
+
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         # Runs as the operation's own task: the variable is seen by that task only.
         current_sink.set(OperationSink(self, operation))
@@ -83,3 +126,18 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def shutdown(self) -> None:
         await super().shutdown()
         await self.outbox.close()
+
+
+def subscribe_problem(message: SubscribeMessage) -> str | None:
+    """What is wrong with a `subscribe` message, or None; the payload is checked like an HTTP
+    request's parameters."""
+    if not isinstance(message.get("id"), str) or not message["id"]:
+        return "`id` must be a non-empty string"
+    payload = message.get("payload")
+    if not isinstance(payload, dict):
+        return "`payload` must be an object"
+    try:
+        request_data(payload)
+    except RequestError as exc:
+        return exc.message
+    return None

@@ -1,5 +1,5 @@
-"""The GraphQL endpoint's defences: document limits, body limit, error masking, production mode,
-CORS and the HTTP methods it accepts."""
+"""The GraphQL endpoint's defences: document limits, body limit, error masking, production mode
+and CORS (the HTTP methods it accepts: test_app.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import strawberry.schema.schema as strawberry_schema
 
+import app.graphql.validation as app_validation
 from app.gateways.service import GatewayService
 from tests.support.harness import TEST_KEY, Harness, make_settings, running_app
 
@@ -108,13 +108,13 @@ async def test_a_repeated_query_is_validated_once(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     validated: list[object] = []
-    validate = strawberry_schema.validate
+    validate = app_validation.validate
 
     def counting_validate(*args: Any, **kwargs: Any) -> Any:
         validated.append(args[1])
         return validate(*args, **kwargs)
 
-    monkeypatch.setattr(strawberry_schema, "validate", counting_validate)
+    monkeypatch.setattr(app_validation, "validate", counting_validate)
     for _ in range(3):
         assert await harness.post("{ gatewayProviders { type } }") == {
             "data": {
@@ -291,53 +291,3 @@ async def test_no_cors_origins_by_default(harness: Harness) -> None:
 
     assert harness.settings.cors_origins == []
     assert "access-control-allow-origin" not in response.headers
-
-
-# ---------------------------------------------------------------- HTTP methods and GraphiQL
-
-
-async def test_queries_via_get_are_refused(harness: Harness) -> None:
-    # Only POST executes operations: a GET needs no CORS preflight and lands in URLs and logs.
-    response = await harness.client.get(
-        "/graphql", params={"query": "{ viewer { id } }"}, headers={"Accept": "application/json"}
-    )
-
-    assert response.status_code == 400
-    assert response.text == "queries are not allowed when using GET"
-
-
-async def test_mutations_via_get_are_refused(harness: Harness) -> None:
-    response = await harness.client.get(
-        "/graphql", params={"query": "mutation { logout }"}, headers={"Accept": "application/json"}
-    )
-
-    assert response.status_code == 400
-    assert response.text == "mutations are not allowed when using GET"
-
-
-async def test_batched_requests_are_refused(harness: Harness) -> None:
-    # A batch would multiply every per-operation limit by the batch size.
-    response = await harness.client.post("/graphql", json=[{"query": "{ viewer { id } }"}] * 3)
-
-    assert response.status_code == 400
-    assert response.text == "Batching is not enabled"
-
-
-@pytest.mark.parametrize("app_env", ["development", "test"])
-async def test_graphiql_is_served_outside_production(
-    app_env: str, database_url: str, tmp_path: Path
-) -> None:
-    settings = make_settings(database_url, str(tmp_path), app_env=app_env)
-    async with running_app(settings) as harness:
-        response = await harness.client.get("/graphql", headers={"Accept": "text/html"})
-
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/html")
-    assert "graphiql" in response.text.lower()
-
-
-async def test_graphiql_is_not_served_in_production(production: Harness) -> None:
-    response = await production.client.get("/graphql", headers={"Accept": "text/html"})
-
-    assert response.status_code == 404
-    assert "graphiql" not in response.text.lower()
