@@ -72,10 +72,13 @@ class GatewayService:
         vault: CredentialVault,
         status: StatusChanger,
         max_per_tenant: int = 0,
+        allow_private_targets: bool = True,
     ) -> None:
         self.vault = vault
         self.status = status
         self._max_per_tenant = max_per_tenant
+        # ALLOW_PRIVATE_NETWORK_TARGETS: URLs that could never be called are refused on save.
+        self._allow_private_targets = allow_private_targets
         self._on_credentials_dropped: list[GatewayHook] = []
 
     def on_credentials_dropped(self, hook: GatewayHook) -> None:
@@ -132,7 +135,12 @@ class GatewayService:
         ctx.require_write("create gateways")
         issues: list[FieldIssue] = []
         name = check_name(data.name, issues)
-        credentials = check_credentials(data.type, data.credentials, issues)
+        credentials = check_credentials(
+            data.type,
+            data.credentials,
+            issues,
+            allow_private_targets=self._allow_private_targets,
+        )
         config = check_config(data.config, issues)
         if issues or credentials is None:
             raise ValidationFailedError(issues)
@@ -189,7 +197,12 @@ class GatewayService:
             if gateway is None:
                 raise NotFoundError("Gateway not found.")
             credentials = (
-                check_credentials(gateway.type, data.credentials, issues)
+                check_credentials(
+                    gateway.type,
+                    data.credentials,
+                    issues,
+                    allow_private_targets=self._allow_private_targets,
+                )
                 if data.credentials is not None
                 else None
             )

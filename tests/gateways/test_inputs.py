@@ -33,9 +33,11 @@ def fields_of(issues: list[FieldIssue]) -> list[str]:
     return [i.field for i in issues]
 
 
-def run(gateway_type: GatewayType, creds: CredentialsInput) -> tuple[Any, list[FieldIssue]]:
+def run(
+    gateway_type: GatewayType, creds: CredentialsInput, *, allow_private: bool = True
+) -> tuple[Any, list[FieldIssue]]:
     issues: list[FieldIssue] = []
-    value = check_credentials(gateway_type, creds, issues)
+    value = check_credentials(gateway_type, creds, issues, allow_private_targets=allow_private)
     return value, issues
 
 
@@ -96,6 +98,10 @@ def test_no_credentials_member_is_refused() -> None:
     value, issues = run(GatewayType.TELEGRAM_BOT, CredentialsInput())
     assert value is None
     assert fields_of(issues) == ["credentials"]
+    assert issues[0].message == (
+        "A Telegram bot gateway takes exactly one credentials member, "
+        "credentials.telegramBot; none was given."
+    )
 
 
 def test_two_credentials_members_are_refused() -> None:
@@ -106,32 +112,55 @@ def test_two_credentials_members_are_refused() -> None:
     value, issues = run(GatewayType.TELEGRAM_BOT, creds)
     assert value is None
     assert fields_of(issues) == ["credentials"]
-    assert "exactly one" in issues[0].message
+    assert issues[0].message == (
+        "A Telegram bot gateway takes exactly one credentials member, "
+        "credentials.telegramBot; got credentials.telegramBot, credentials.ai."
+    )
 
 
 @pytest.mark.parametrize(
-    ("gateway_type", "creds"),
+    ("gateway_type", "creds", "message"),
     [
-        (GatewayType.AI, CredentialsInput(telegram_bot=TelegramBotCredentials(bot_token=TOKEN))),
-        (GatewayType.WEBHOOK, CredentialsInput(telegram_bot=TelegramBotCredentials(TOKEN))),
+        (
+            GatewayType.AI,
+            CredentialsInput(telegram_bot=TelegramBotCredentials(bot_token=TOKEN)),
+            "An AI gateway takes its credentials in credentials.ai, "
+            "not in credentials.telegramBot.",
+        ),
+        (
+            GatewayType.WEBHOOK,
+            CredentialsInput(telegram_bot=TelegramBotCredentials(TOKEN)),
+            "A webhook gateway takes its credentials in credentials.webhook, "
+            "not in credentials.telegramBot.",
+        ),
         (
             GatewayType.TELEGRAM_BOT,
             CredentialsInput(ai=AICredentials(provider=AIProvider.OPENAI, api_key=API_KEY)),
+            "A Telegram bot gateway takes its credentials in credentials.telegramBot, "
+            "not in credentials.ai.",
         ),
         (
             GatewayType.TELEGRAM_BOT,
             CredentialsInput(webhook=WebhookCredentials(url="https://hooks.example.com/x")),
+            "A Telegram bot gateway takes its credentials in credentials.telegramBot, "
+            "not in credentials.webhook.",
         ),
-        (GatewayType.WEBHOOK, CredentialsInput(ai=AICredentials(provider=AIProvider.OLLAMA))),
+        (
+            GatewayType.WEBHOOK,
+            CredentialsInput(ai=AICredentials(provider=AIProvider.OLLAMA)),
+            "A webhook gateway takes its credentials in credentials.webhook, "
+            "not in credentials.ai.",
+        ),
     ],
 )
 def test_credentials_member_must_match_the_type(
-    gateway_type: GatewayType, creds: CredentialsInput
+    gateway_type: GatewayType, creds: CredentialsInput, message: str
 ) -> None:
     value, issues = run(gateway_type, creds)
     assert value is None
     assert fields_of(issues) == ["credentials"]
-    assert gateway_type.value in issues[0].message
+    # Grammatical ("An AI", not "A AI"), and names the field to fill instead.
+    assert issues[0].message == message
     assert TOKEN not in issues[0].message
     assert API_KEY not in issues[0].message
 
@@ -460,3 +489,52 @@ def test_no_issue_message_contains_the_submitted_secret(
         assert secret not in issue.field
     # The normalised value may be returned, but its repr (what a log or traceback shows) is masked.
     assert secret not in repr(value)
+
+
+# ---------------------------------------------------------------- URLs that can never be called
+
+
+@pytest.mark.parametrize("allow_private", [True, False])
+def test_a_metadata_base_url_is_refused_on_save(allow_private: bool) -> None:
+    creds = AICredentials(
+        provider=AIProvider.OLLAMA, base_url="http://169.254.169.254/latest/meta-data"
+    )
+    _, issues = run(GatewayType.AI, CredentialsInput(ai=creds), allow_private=allow_private)
+    assert [(i.field, i.message) for i in issues] == [
+        (AI_URL, "the URL points to a cloud metadata service")
+    ]
+
+
+@pytest.mark.parametrize("allow_private", [True, False])
+def test_a_metadata_webhook_url_is_refused_on_save(allow_private: bool) -> None:
+    creds = WebhookCredentials(url="http://metadata.google.internal/computeMetadata/v1/")
+    _, issues = run(
+        GatewayType.WEBHOOK, CredentialsInput(webhook=creds), allow_private=allow_private
+    )
+    assert [(i.field, i.message) for i in issues] == [
+        (WH_URL, "the URL points to a cloud metadata service")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("gateway_type", "creds", "field"),
+    [
+        (
+            GatewayType.AI,
+            CredentialsInput(ai=AICredentials(AIProvider.OLLAMA, base_url="http://10.1.2.3:11434")),
+            AI_URL,
+        ),
+        (
+            GatewayType.WEBHOOK,
+            CredentialsInput(webhook=WebhookCredentials(url="http://localhost:9000/hook")),
+            WH_URL,
+        ),
+    ],
+)
+def test_private_urls_are_refused_on_save_only_where_private_targets_are_not_allowed(
+    gateway_type: GatewayType, creds: CredentialsInput, field: str
+) -> None:
+    _, refused = run(gateway_type, creds, allow_private=False)
+    assert fields_of(refused) == [field]
+    _, allowed = run(gateway_type, creds, allow_private=True)
+    assert allowed == []

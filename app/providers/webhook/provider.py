@@ -12,8 +12,10 @@ a signing secret, `X-Gateway-Signature` (see `signing.py`). It returns
 
 Every call first checks the target with `ensure_public_target` (the URL is the user's, and DNS can
 change after it was accepted), redirects are never followed, and the target's body is never read.
-A health probe is `HEAD`, or `GET` when the target does not do HEAD; any answer below 500 means
-something is listening and answering, which is all a generic target can promise.
+A health probe is `HEAD`, or `GET` when the target does not do HEAD. Its answer is judged as a
+delivery's would be (`errors.py`) for redirects, 429 and 5xx, so a target that redirects fails
+its test as it would fail every delivery; any other answer means something is listening and
+answering, which is all an unsigned probe of a generic target can promise.
 """
 
 from __future__ import annotations
@@ -40,7 +42,6 @@ from app.providers.base import (
     GatewayHandle,
     ParamError,
     ProviderError,
-    UnavailableError,
     UnsupportedActionError,
 )
 from app.providers.webhook.errors import error_for_status
@@ -104,12 +105,16 @@ class WebhookTargetProvider:
             response = await send_discarding_body(
                 self._http, "GET", target.url, upstream=UPSTREAM, timeout=self._timeout
             )
-        if response.status_code >= 500:
-            raise UnavailableError(
-                f"the target failed (HTTP {response.status_code})",
-                upstream_status=response.status_code,
-            )
-        return CheckResult(details={"status": response.status_code})
+        status = response.status_code
+        # Judged like a delivery's answer wherever the status means the same for a probe: a
+        # redirect (never followed, so every delivery would fail), throttling and failures.
+        # Other 4xx stay a pass: an unsigned HEAD/GET may well be refused (401, 404, 405) by a
+        # target that accepts our signed POSTs.
+        if 300 <= status < 400 or status == 429 or status >= 500:
+            error = error_for_status(response, now=self._clock.now())
+            if error is not None:
+                raise error
+        return CheckResult(details={"status": status})
 
     async def validate_credentials(self, gateway: GatewayHandle) -> CheckResult:
         return await self._probe(gateway)

@@ -266,8 +266,8 @@ async def test_private_targets_can_be_allowed(
 # --- validate, connect, disconnect, health -----------------------------------------------------
 
 
-@pytest.mark.parametrize("status", [200, 204, 301, 401, 404])
-async def test_any_answer_below_500_is_healthy(
+@pytest.mark.parametrize("status", [200, 204, 401, 404])
+async def test_an_answer_a_delivery_could_get_past_is_healthy(
     provider: WebhookTargetProvider, gateway: GatewayHandle, target: FakeTarget, status: int
 ) -> None:
     target.reply(httpx.Response(status))
@@ -275,6 +275,37 @@ async def test_any_answer_below_500_is_healthy(
     assert result.details == {"status": status}
     assert target.methods() == ["HEAD"]
     assert "X-Gateway-Signature" not in target.requests[0].headers
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+@pytest.mark.parametrize("check", ["validate_credentials", "check_health", "connect"])
+async def test_a_redirecting_target_fails_its_test_as_its_deliveries_would(
+    provider: WebhookTargetProvider,
+    gateway: GatewayHandle,
+    target: FakeTarget,
+    status: int,
+    check: str,
+) -> None:
+    # testGateway runs validate_credentials: a target that redirects used to pass it while every
+    # delivery to it failed, because redirects are never followed.
+    target.reply(httpx.Response(status, headers={"Location": "https://elsewhere.example/"}))
+    with pytest.raises(BadRequestError, match="redirects are not followed") as probed:
+        await getattr(provider, check)(gateway)
+    assert probed.value.upstream_status == status
+
+    target.reply(httpx.Response(status, headers={"Location": "https://elsewhere.example/"}))
+    with pytest.raises(BadRequestError) as sent:
+        await provider.execute(gateway, "send", {"payload": 1})
+    assert (sent.value.code, sent.value.message) == (probed.value.code, probed.value.message)
+
+
+async def test_a_throttling_target_fails_its_test_with_the_wait(
+    provider: WebhookTargetProvider, gateway: GatewayHandle, target: FakeTarget
+) -> None:
+    target.reply(httpx.Response(429, headers={"Retry-After": "12"}))
+    with pytest.raises(RateLimitedError) as info:
+        await provider.validate_credentials(gateway)
+    assert info.value.retry_after == 12
 
 
 @pytest.mark.parametrize("refusal", [405, 501])
