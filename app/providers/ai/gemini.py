@@ -5,7 +5,8 @@ in httpx exception text. Roles are `user` and `model`; system prompts go to `sys
 Errors follow google.rpc.Status: `{"error": {"code", "message", "status", "details": [...]}}`.
 A bad key is a 400 `INVALID_ARGUMENT` (not a 401) whose `ErrorInfo.reason` is `API_KEY_INVALID`;
 some answers carry no `details`, so "API key not valid" / "API Key not found" in the message
-says it too. A 429 `RESOURCE_EXHAUSTED` is a quota when its `QuotaFailure` names a per-day quota
+says it too; a 403 saying the key was reported as leaked (Google disabled it) or that the caller
+is unregistered (no key arrived) is a bad key too, not a permission. A 429 `RESOURCE_EXHAUSTED` is a quota when its `QuotaFailure` names a per-day quota
 (sticky until the daily reset; a per-minute one listed beside it does not make it a rate limit)
 and a rate limit otherwise. Either way `RetryInfo.retryDelay`, else `Retry-After`, is the wait.
 """
@@ -38,6 +39,9 @@ MODELS_PAGE_SIZE = 1000
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)s")
 # Lower-cased; "API Key not found" is what a deleted key gets, "expired" a rotated one.
 _BAD_KEY_MARKERS = ("api key not valid", "api key not found", "api key expired")
+# 403 PERMISSION_DENIED answers that are about the key itself, not what it may do: Google
+# disabled a leaked key, or did not take what was sent as a key at all.
+_DEAD_KEY_MARKERS = ("reported as leaked", "unregistered callers")
 _ROLES = {ChatRole.USER: "user", ChatRole.ASSISTANT: "model"}
 # Finish reasons meaning the answer was withheld by a safety filter, not cut short or finished.
 _REFUSAL_REASONS = frozenset({"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII"})
@@ -132,6 +136,8 @@ def map_gemini_error(response: httpx.Response, upstream: str) -> ProviderError:
         any(d.get("reason") == "API_KEY_INVALID" for d in details)
         or any(marker in (detail or "").lower() for marker in _BAD_KEY_MARKERS)
     ):
+        return AuthInvalidError(message, upstream_status=status)
+    if status == 403 and any(marker in (detail or "").lower() for marker in _DEAD_KEY_MARKERS):
         return AuthInvalidError(message, upstream_status=status)
     if status == 429:
         delays = (_parse_duration(text(d.get("retryDelay"))) for d in details)

@@ -32,6 +32,7 @@ from app.providers.ai.payload import arr, integer, obj, text, try_json
 from app.providers.ai.types import ChatCompletion, ChatMessage, ChatRequest, ChatRole
 from app.providers.base import (
     AuthInvalidError,
+    BadRequestError,
     ProviderError,
     QuotaExhaustedError,
     RateLimitedError,
@@ -146,6 +147,10 @@ def map_openai_error(response: httpx.Response, upstream: str) -> ProviderError:
         # Out of credit: retrying cannot help until someone pays, so it is not a rate limit,
         # and the key is allowed to do the call, so it is not a permission problem either.
         return QuotaExhaustedError(message, upstream_status=status)
+    if status == 429 and "request too large" in lowered:
+        # "Request too large for gpt-4o ... on tokens per min (TPM): Limit 30000, Requested
+        # 31538": the request alone exceeds the per-minute allowance, so no wait can help.
+        return BadRequestError(message, upstream_status=status)
     if status == 429:
         return RateLimitedError(
             message,
