@@ -6,9 +6,10 @@ Errors follow google.rpc.Status: `{"error": {"code", "message", "status", "detai
 A bad key is a 400 `INVALID_ARGUMENT` (not a 401) whose `ErrorInfo.reason` is `API_KEY_INVALID`;
 some answers carry no `details`, so "API key not valid" / "API Key not found" in the message
 says it too; a 403 saying the key was reported as leaked (Google disabled it) or that the caller
-is unregistered (no key arrived) is a bad key too, not a permission. A 429 `RESOURCE_EXHAUSTED` is a quota when its `QuotaFailure` names a per-day quota
-(sticky until the daily reset; a per-minute one listed beside it does not make it a rate limit)
-and a rate limit otherwise. Either way `RetryInfo.retryDelay`, else `Retry-After`, is the wait.
+is unregistered (no key arrived) is a bad key too, not a permission. A 429 `RESOURCE_EXHAUSTED`
+is a quota when its `QuotaFailure` names a per-day quota (sticky until the daily reset; a
+per-minute one listed beside it does not make it a rate limit) and a rate limit otherwise.
+Either way `RetryInfo.retryDelay`, else `Retry-After`, is the wait.
 """
 
 from __future__ import annotations
