@@ -20,6 +20,7 @@ from app.gateways.credentials import (
     WebhookCredentials,
 )
 from app.gateways.enums import AIProvider, GatewayType
+from app.providers.webhook.signing import secret_problem
 
 NAME_MAX = 100
 MODEL_MAX = 200
@@ -28,7 +29,6 @@ CONFIG_MAX_BYTES = 16 * 1024
 # accept other scripts' digits, which no Telegram bot id contains.
 TELEGRAM_TOKEN_RE = re.compile(r"^\d{5,20}:[A-Za-z0-9_-]{30,64}$", re.ASCII)
 API_KEY_RE = re.compile(r"^\S{8,512}$")
-SIGNING_SECRET_RE = re.compile(r"^\S{16,256}$")
 
 
 # Where each gateway type's credentials go in the input, as the client spells the field, so a
@@ -182,9 +182,10 @@ def _check_webhook(
     url = value.url.strip()
     if problem := refusal_without_dns(url, allow_private=allow_private):
         issues.append(FieldIssue(f"{path}.url", problem))
-    secret = value.signing_secret or None
-    if secret is not None and not SIGNING_SECRET_RE.fullmatch(secret):
-        issues.append(
-            FieldIssue(f"{path}.signingSecret", "Use 16 to 256 characters without spaces.")
-        )
-    return WebhookCredentials(url=url, signing_secret=secret)
+    # Empty = none given: the service generates one and reveals it once. A given secret must be
+    # in the Standard Webhooks format, so receivers can use it as is with any of its libraries;
+    # deriving a key from another string would hand them a secret they never saw.
+    secret = value.signing_secret.strip() if value.signing_secret else None
+    if secret and (problem := secret_problem(secret)):
+        issues.append(FieldIssue(f"{path}.signingSecret", problem))
+    return WebhookCredentials(url=url, signing_secret=secret or None)
