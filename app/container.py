@@ -70,6 +70,7 @@ async def build_services(
             vault=vault,
             status=StatusChanger(publisher=broker, clock=clock),
             max_per_tenant=settings.max_gateways_per_tenant,
+            allow_private_targets=settings.private_targets_allowed,
         )
 
         async def on_breaker_change(

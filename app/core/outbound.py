@@ -4,10 +4,20 @@ A user who can make the server send requests to a URL of their choosing can othe
 only the server can: its loopback services, the private network, the cloud metadata endpoint that
 hands out instance credentials. Two checks:
 
-- `validate_http_url` is syntactic and cheap: used when a gateway is created or updated, so a bad
-  URL is refused with a field error before anything is stored.
+- `validate_http_url` is syntactic and cheap, and `refusal_without_dns` adds what can be known
+  about the target without asking DNS: both run when a gateway is created or updated, so a URL
+  that can never be allowed is refused with a field error before anything is stored.
 - `ensure_public_target` resolves the host and refuses any non-public address. Providers run it
   before *every* call, because DNS answers change after the URL was accepted.
+
+"Can never be allowed", decided at save time without DNS: a malformed URL, a scheme other than
+http(s), a user name or password in the URL, a well-known metadata host name, a literal IP
+address (in any form the system resolver accepts, e.g. `2130706433` or `0x7f.1` for 127.0.0.1)
+that is a metadata address or, when private targets are not allowed, a non-public one, and
+`localhost` or any `*.localhost` name (RFC 6761: always loopback). A host *name* is not resolved
+at save time, on purpose: its answer proves nothing about the answer at use time, a name not yet
+published would be refused, a slow resolver would stall the mutation, and answering "that name
+resolves to a private address" would let any user probe the server's internal DNS.
 
 Residual risk, accepted: DNS rebinding. We resolve, check, and then httpx resolves again when it
 connects, so a hostile DNS server with a zero TTL can answer a public address to us and a private
@@ -50,7 +60,17 @@ _METADATA_IPS: frozenset[IPAddress] = frozenset(
         ipaddress.IPv6Address("fd00:ec2::254"),  # AWS IPv6 IMDS
     }
 )
-_METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata.goog", "metadata"})
+_METADATA_HOSTS = frozenset(
+    {
+        "metadata.google.internal",  # GCP
+        "metadata.goog",  # GCP
+        "metadata",  # GCP, from inside the VPC's search domain
+        "instance-data",  # AWS, from inside the VPC's search domain
+        "instance-data.ec2.internal",  # AWS
+        "metadata.azure.internal",  # Azure
+    }
+)
+_IPV4_SHORTHAND = frozenset("0123456789abcdefx.")
 
 
 class UnsafeTargetError(ValueError):
@@ -141,6 +161,40 @@ def _parse_ip(value: str) -> IPAddress | None:
         return None
 
 
+def _literal_ip(host: str) -> IPAddress | None:
+    """The address `host` spells without DNS, including the legacy IPv4 forms `inet_aton` takes.
+
+    "2130706433", "0x7f.1" and "0177.0.0.1" are all 127.0.0.1 to the system resolver (and so to
+    httpx), but not to `ipaddress`; a check that missed them would wave a loopback URL through.
+    """
+    literal = _parse_ip(host)
+    if literal is not None or not host or not set(host) <= _IPV4_SHORTHAND:
+        return literal
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        return None
+
+
+def refusal_without_dns(url: str, *, allow_private: bool) -> str | None:
+    """Why `url` can never be called, judged without DNS (see the module docstring), or None.
+
+    None does not make the URL safe: `ensure_public_target` still decides at every use.
+    """
+    problem = validate_http_url(url)
+    if problem is not None:
+        return problem
+    host = _host_of(urlsplit(url))
+    if host in _METADATA_HOSTS:
+        return "the URL points to a cloud metadata service"
+    literal = _literal_ip(host)
+    if literal is not None:
+        return _refusal(literal, allow_private=allow_private)
+    if not allow_private and (host == "localhost" or host.endswith(".localhost")):
+        return "the URL resolves to a loopback address"
+    return None
+
+
 async def ensure_public_target(
     url: str, *, allow_private: bool, resolve: Resolver | None = None
 ) -> None:
@@ -150,14 +204,11 @@ async def ensure_public_target(
     `allow_private` (self-hosted deployments, a local Ollama) permits loopback and private ranges
     but never a cloud metadata endpoint.
     """
-    problem = validate_http_url(url)
+    problem = refusal_without_dns(url, allow_private=allow_private)
     if problem is not None:
         raise UnsafeTargetError(problem)
     host = _host_of(urlsplit(url))
-    if host in _METADATA_HOSTS:
-        raise UnsafeTargetError("the URL points to a cloud metadata service")
-
-    literal = _parse_ip(host)
+    literal = _literal_ip(host)
     if literal is not None:
         addresses: list[IPAddress] = [literal]
     else:

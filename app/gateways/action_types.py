@@ -45,6 +45,11 @@ class AIChatCompletion:
     prompt_tokens: int | None
     completion_tokens: int | None
     latency_ms: float
+    refused: bool = strawberry.field(
+        default=False,
+        description="True when the model declined to answer: message.content then holds the "
+        "model's refusal text (empty when the provider gives none), not an answer.",
+    )
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> AIChatCompletion:
@@ -56,6 +61,7 @@ class AIChatCompletion:
             prompt_tokens=data.get("promptTokens"),
             completion_tokens=data.get("completionTokens"),
             latency_ms=data["latencyMs"],
+            refused=bool(data.get("refused", False)),
         )
 
 

@@ -36,6 +36,9 @@ SCOPE_SHARED_FIELDS: FieldSet = {
             "credentialInfo",
             "circuit",
             "supportedActions",
+            # Always null here: only the response of the mutation that generated a secret
+            # carries it (app/gateways/resolvers.py); events are built from stored rows.
+            "revealedSigningSecret",
         }
     ),
     "User": frozenset({"id", "email", "name", "createdAt"}),

@@ -10,6 +10,7 @@ from app import errors as domain
 from app.core.ids import parse_uuid
 from app.gateways.input_types import CreateGatewayInput, GatewayFilter, UpdateGatewayInput
 from app.gateways.nodes import gateway_node, gateway_nodes
+from app.gateways.service import Saved
 from app.gateways.types import DeletedGateway, Gateway, GatewayAction, GatewayPage, ProviderInfo
 from app.graphql.context import Info
 from app.graphql.errors import (
@@ -101,10 +102,10 @@ class GatewayMutation:
     async def create_gateway(self, info: Info, input: CreateGatewayInput) -> CreateGatewayResult:
         ctx = require_scope(info)
         try:
-            row = await info.context.services.gateways.create(ctx, input.to_service())
+            saved = await info.context.services.gateways.create_revealing(ctx, input.to_service())
         except _WRITE_ERRORS as exc:
             return to_member(exc)  # type: ignore[return-value]
-        return await gateway_node(info, row)
+        return await _revealing_node(info, saved)
 
     @strawberry.mutation
     async def update_gateway(
@@ -112,12 +113,26 @@ class GatewayMutation:
     ) -> UpdateGatewayResult:
         ctx = require_scope(info)
         try:
-            row = await info.context.services.gateways.update(
+            saved = await info.context.services.gateways.update_revealing(
                 ctx, parse_uuid(id), input.to_service()
             )
         except _WRITE_ERRORS as exc:
             return to_member(exc)  # type: ignore[return-value]
-        return await gateway_node(info, row)
+        return await _revealing_node(info, saved)
+
+    @strawberry.mutation(
+        description="Replace a webhook gateway's signing secret with a newly generated one. "
+        "The response's revealedSigningSecret is the only place it is ever shown."
+    )
+    async def rotate_webhook_signing_secret(
+        self, info: Info, id: strawberry.ID
+    ) -> UpdateGatewayResult:
+        ctx = require_scope(info)
+        try:
+            saved = await info.context.services.gateways.rotate_signing_secret(ctx, parse_uuid(id))
+        except _WRITE_ERRORS as exc:
+            return to_member(exc)  # type: ignore[return-value]
+        return await _revealing_node(info, saved)
 
     @strawberry.mutation
     async def update_gateway_status(
@@ -140,3 +155,10 @@ class GatewayMutation:
         except _WRITE_ERRORS as exc:
             return to_member(exc)  # type: ignore[return-value]
         return DeletedGateway(id=strawberry.ID(str(deleted_id)))
+
+
+async def _revealing_node(info: Info, saved: Saved) -> Gateway:
+    """The saved gateway's node, carrying the secret this mutation generated (if it did)."""
+    node = await gateway_node(info, saved.row)
+    node.revealed_signing_secret = saved.revealed_signing_secret
+    return node

@@ -131,6 +131,14 @@ class Gateway:
     credential_info: CredentialInfo
     circuit: CircuitStats
     row: strawberry.Private[GatewayRow]
+    revealed_signing_secret: str | None = strawberry.field(
+        default=None,
+        description="A webhook gateway's generated Standard Webhooks signing secret "
+        "(whsec_...). Present only in the response of the mutation that generated it "
+        "(createGateway or updateGateway without a signingSecret, "
+        "rotateWebhookSigningSecret); null everywhere else, including every later read. "
+        "Store it when you see it: it is never shown again.",
+    )
 
     @strawberry.field
     def supported_actions(self, info: Info) -> list[GatewayAction]:

@@ -364,7 +364,10 @@ async def test_account_organization_and_gateway_flow(harness: Harness) -> None:
     assert (bot["name"], bot["status"]) == ("Support bot", "DISCONNECTED")
     assert bot["credentialInfo"]["__typename"] == "TelegramBotCredentialInfo"
     assert bot["credentialInfo"]["botTokenHint"].endswith(BOT_TOKEN[-4:])
-    webhook = {"url": "https://hooks.example.test/in", "signingSecret": "whsec-0123456789abcdef"}
+    webhook = {
+        "url": "https://hooks.example.test/in",
+        "signingSecret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    }
     hook = await op(
         "CreateGateway",
         {

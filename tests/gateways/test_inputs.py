@@ -19,7 +19,7 @@ from app.gateways.inputs import (
 
 TOKEN = "123456789:AAHk-SECRET_token_value_abcdefXXXX"
 API_KEY = "sk-test-SECRETKEYVALUE-XXXX"
-SIGNING = "whsec_SECRETSIGNINGVALUE"
+SIGNING = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # Standard Webhooks format, 24-byte key
 
 TG = "credentials.telegramBot.botToken"
 AI_KEY = "credentials.ai.apiKey"
@@ -33,9 +33,11 @@ def fields_of(issues: list[FieldIssue]) -> list[str]:
     return [i.field for i in issues]
 
 
-def run(gateway_type: GatewayType, creds: CredentialsInput) -> tuple[Any, list[FieldIssue]]:
+def run(
+    gateway_type: GatewayType, creds: CredentialsInput, *, allow_private: bool = True
+) -> tuple[Any, list[FieldIssue]]:
     issues: list[FieldIssue] = []
-    value = check_credentials(gateway_type, creds, issues)
+    value = check_credentials(gateway_type, creds, issues, allow_private_targets=allow_private)
     return value, issues
 
 
@@ -96,6 +98,10 @@ def test_no_credentials_member_is_refused() -> None:
     value, issues = run(GatewayType.TELEGRAM_BOT, CredentialsInput())
     assert value is None
     assert fields_of(issues) == ["credentials"]
+    assert issues[0].message == (
+        "A Telegram bot gateway takes exactly one credentials member, "
+        "credentials.telegramBot; none was given."
+    )
 
 
 def test_two_credentials_members_are_refused() -> None:
@@ -106,32 +112,55 @@ def test_two_credentials_members_are_refused() -> None:
     value, issues = run(GatewayType.TELEGRAM_BOT, creds)
     assert value is None
     assert fields_of(issues) == ["credentials"]
-    assert "exactly one" in issues[0].message
+    assert issues[0].message == (
+        "A Telegram bot gateway takes exactly one credentials member, "
+        "credentials.telegramBot; got credentials.telegramBot, credentials.ai."
+    )
 
 
 @pytest.mark.parametrize(
-    ("gateway_type", "creds"),
+    ("gateway_type", "creds", "message"),
     [
-        (GatewayType.AI, CredentialsInput(telegram_bot=TelegramBotCredentials(bot_token=TOKEN))),
-        (GatewayType.WEBHOOK, CredentialsInput(telegram_bot=TelegramBotCredentials(TOKEN))),
+        (
+            GatewayType.AI,
+            CredentialsInput(telegram_bot=TelegramBotCredentials(bot_token=TOKEN)),
+            "An AI gateway takes its credentials in credentials.ai, "
+            "not in credentials.telegramBot.",
+        ),
+        (
+            GatewayType.WEBHOOK,
+            CredentialsInput(telegram_bot=TelegramBotCredentials(TOKEN)),
+            "A webhook gateway takes its credentials in credentials.webhook, "
+            "not in credentials.telegramBot.",
+        ),
         (
             GatewayType.TELEGRAM_BOT,
             CredentialsInput(ai=AICredentials(provider=AIProvider.OPENAI, api_key=API_KEY)),
+            "A Telegram bot gateway takes its credentials in credentials.telegramBot, "
+            "not in credentials.ai.",
         ),
         (
             GatewayType.TELEGRAM_BOT,
             CredentialsInput(webhook=WebhookCredentials(url="https://hooks.example.com/x")),
+            "A Telegram bot gateway takes its credentials in credentials.telegramBot, "
+            "not in credentials.webhook.",
         ),
-        (GatewayType.WEBHOOK, CredentialsInput(ai=AICredentials(provider=AIProvider.OLLAMA))),
+        (
+            GatewayType.WEBHOOK,
+            CredentialsInput(ai=AICredentials(provider=AIProvider.OLLAMA)),
+            "A webhook gateway takes its credentials in credentials.webhook, "
+            "not in credentials.ai.",
+        ),
     ],
 )
 def test_credentials_member_must_match_the_type(
-    gateway_type: GatewayType, creds: CredentialsInput
+    gateway_type: GatewayType, creds: CredentialsInput, message: str
 ) -> None:
     value, issues = run(gateway_type, creds)
     assert value is None
     assert fields_of(issues) == ["credentials"]
-    assert gateway_type.value in issues[0].message
+    # Grammatical ("An AI", not "A AI"), and names the field to fill instead.
+    assert issues[0].message == message
     assert TOKEN not in issues[0].message
     assert API_KEY not in issues[0].message
 
@@ -339,15 +368,20 @@ def test_bad_webhook_urls_are_refused(url: str) -> None:
     assert "s3cretpw" not in issues[0].message
 
 
-@pytest.mark.parametrize("secret", ["s" * 16, "s" * 256, SIGNING])
-def test_signing_secrets_of_16_to_256_characters_are_accepted(secret: str) -> None:
+@pytest.mark.parametrize(
+    "secret",
+    [SIGNING, "whsec_" + "a" * 43 + "=", "whsec_" + "A" * 86, f"  {SIGNING}\n"],
+)
+def test_standard_webhooks_secrets_are_accepted(secret: str) -> None:
     value, issues = webhook("https://hooks.example.com/in", secret)
     assert issues == []
-    assert value.signing_secret == secret
+    assert value.signing_secret == secret.strip()
 
 
-def test_empty_signing_secret_means_none() -> None:
-    value, issues = webhook("https://hooks.example.com/in", "")
+@pytest.mark.parametrize("secret", ["", "   "])
+def test_empty_signing_secret_means_none(secret: str) -> None:
+    # None reaches the service, which generates one in the scheme's format and reveals it once.
+    value, issues = webhook("https://hooks.example.com/in", secret)
     assert issues == []
     assert value.signing_secret is None
 
@@ -355,21 +389,20 @@ def test_empty_signing_secret_means_none() -> None:
 @pytest.mark.parametrize(
     "secret",
     [
-        "s" * 15,
-        "s" * 257,
-        "whsec_SECRET VALUE_1234",
-        "whsec_SECRET\tVALUE_1234",
-        "whsec_SECRETVALUE_1234\n",  # trailing newline: whitespace, however it is matched
-        "\nwhsec_SECRETVALUE_1234",
-        " " * 20,
+        "s" * 16,  # accepted by the scheme of our own, not a Standard Webhooks secret
+        "a-long-free-form-secret-of-the-old-kind",
+        "whsec_SECRETSIGNINGVALUE",  # base64 of an 18-byte key: too short
+        "whsec_SECRET VALUE_1234567890123456789012",
+        "whsec_" + "A" * 88,  # 66 bytes: too long
     ],
 )
-def test_bad_signing_secrets_are_refused_without_echo(secret: str) -> None:
+def test_other_secret_formats_are_refused_without_echo(secret: str) -> None:
     _, issues = webhook("https://hooks.example.com/in", secret)
     assert fields_of(issues) == [WH_SECRET]
-    assert "16 to 256" in issues[0].message
-    if secret.strip():
-        assert secret.strip() not in issues[0].message
+    assert issues[0].message == (
+        "Use a Standard Webhooks secret: whsec_ followed by the base64 of 24 to 64 random "
+        "bytes, or leave it empty."
+    )
 
 
 def test_every_webhook_problem_is_reported_at_once() -> None:
@@ -460,3 +493,52 @@ def test_no_issue_message_contains_the_submitted_secret(
         assert secret not in issue.field
     # The normalised value may be returned, but its repr (what a log or traceback shows) is masked.
     assert secret not in repr(value)
+
+
+# ---------------------------------------------------------------- URLs that can never be called
+
+
+@pytest.mark.parametrize("allow_private", [True, False])
+def test_a_metadata_base_url_is_refused_on_save(allow_private: bool) -> None:
+    creds = AICredentials(
+        provider=AIProvider.OLLAMA, base_url="http://169.254.169.254/latest/meta-data"
+    )
+    _, issues = run(GatewayType.AI, CredentialsInput(ai=creds), allow_private=allow_private)
+    assert [(i.field, i.message) for i in issues] == [
+        (AI_URL, "the URL points to a cloud metadata service")
+    ]
+
+
+@pytest.mark.parametrize("allow_private", [True, False])
+def test_a_metadata_webhook_url_is_refused_on_save(allow_private: bool) -> None:
+    creds = WebhookCredentials(url="http://metadata.google.internal/computeMetadata/v1/")
+    _, issues = run(
+        GatewayType.WEBHOOK, CredentialsInput(webhook=creds), allow_private=allow_private
+    )
+    assert [(i.field, i.message) for i in issues] == [
+        (WH_URL, "the URL points to a cloud metadata service")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("gateway_type", "creds", "field"),
+    [
+        (
+            GatewayType.AI,
+            CredentialsInput(ai=AICredentials(AIProvider.OLLAMA, base_url="http://10.1.2.3:11434")),
+            AI_URL,
+        ),
+        (
+            GatewayType.WEBHOOK,
+            CredentialsInput(webhook=WebhookCredentials(url="http://localhost:9000/hook")),
+            WH_URL,
+        ),
+    ],
+)
+def test_private_urls_are_refused_on_save_only_where_private_targets_are_not_allowed(
+    gateway_type: GatewayType, creds: CredentialsInput, field: str
+) -> None:
+    _, refused = run(gateway_type, creds, allow_private=False)
+    assert fields_of(refused) == [field]
+    _, allowed = run(gateway_type, creds, allow_private=True)
+    assert allowed == []

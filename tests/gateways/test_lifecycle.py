@@ -877,6 +877,28 @@ async def test_ai_chat_with_an_openai_compatible_upstream(
     assert ("gateway.execute", {"action": "chat", "success": True}) in trail
 
 
+async def test_an_ai_refusal_is_its_text_and_says_so(
+    harness: Harness, upstreams: FakeUpstreams, token: str
+) -> None:
+    refusal = "I'm sorry, I cannot assist with that request."
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        message = {"role": "assistant", "content": None, "refusal": refusal}
+        choice = {"index": 0, "message": message, "finish_reason": "stop"}
+        return httpx.Response(200, json={"model": "gpt-test", "choices": [choice]})
+
+    upstreams.route(OPENAI_HOST, refuse)
+    gateway_id = await create_ai(harness, token, "OPENAI", "gpt-test")
+    chat = CHAT.replace("latencyMs }", "latencyMs refused }")
+    messages = [{"role": "USER", "content": "Hi"}]
+    result = await mutate(
+        harness, chat, {"input": {"gatewayId": gateway_id, "messages": messages}}, token
+    )
+    # Not an empty reply: the refusal text, flagged as a refusal.
+    assert result["reply"] == {"role": "ASSISTANT", "content": refusal}
+    assert result["refused"] is True
+
+
 async def test_ai_chat_with_anthropic(
     harness: Harness, upstreams: FakeUpstreams, token: str
 ) -> None:

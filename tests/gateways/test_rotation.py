@@ -24,7 +24,10 @@ mutation($input: CreateGatewayInput!) {
 CREDENTIALS = [
     ("TELEGRAM_BOT", {"telegramBot": {"botToken": "123456789:" + "A" * 30 + "bcdef"}}),
     ("AI", {"ai": {"provider": "OPENAI", "apiKey": "sk-test-0123456789abcdef"}}),
-    ("WEBHOOK", {"webhook": {"url": "https://hooks.example.com/in", "signingSecret": "s" * 20}}),
+    (
+        "WEBHOOK",
+        {"webhook": {"url": "https://hooks.example.com/in", "signingSecret": "whsec_" + "s" * 32}},
+    ),
 ]
 
 

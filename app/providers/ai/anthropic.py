@@ -82,13 +82,16 @@ class AnthropicAdapter(HttpAdapter):
         blocks = (obj(block) for block in arr(body.get("content")))
         answer = "".join(text(b.get("text")) or "" for b in blocks if b.get("type") == "text")
         usage = obj(body.get("usage"))
+        stop_reason = text(body.get("stop_reason"))
         return ChatCompletion(
             model=text(body.get("model")) or model,
             message=ChatMessage(ChatRole.ASSISTANT, answer),
-            finish_reason=text(body.get("stop_reason")),
+            finish_reason=stop_reason,
             prompt_tokens=integer(usage.get("input_tokens")),
             completion_tokens=integer(usage.get("output_tokens")),
             latency_ms=latency_ms,
+            # The safety classifiers stopped the answer; any text before that is kept as is.
+            refused=stop_reason == "refusal",
         )
 
 

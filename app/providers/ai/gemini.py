@@ -3,9 +3,13 @@
 The key goes in the `x-goog-api-key` header, never in `?key=`: URLs end up in access logs and
 in httpx exception text. Roles are `user` and `model`; system prompts go to `systemInstruction`.
 Errors follow google.rpc.Status: `{"error": {"code", "message", "status", "details": [...]}}`.
-A bad key is a 400 whose `ErrorInfo.reason` is `API_KEY_INVALID` (not a 401), and a 429
-`RESOURCE_EXHAUSTED` is a quota when its `QuotaFailure` names a per-day quota (sticky until the
-daily reset) and a rate limit otherwise, with `RetryInfo.retryDelay` saying how long to wait.
+A bad key is a 400 `INVALID_ARGUMENT` (not a 401) whose `ErrorInfo.reason` is `API_KEY_INVALID`;
+some answers carry no `details`, so "API key not valid" / "API Key not found" in the message
+says it too; a 403 saying the key was reported as leaked (Google disabled it) or that the caller
+is unregistered (no key arrived) is a bad key too, not a permission. A 429 `RESOURCE_EXHAUSTED`
+is a quota when its `QuotaFailure` names a per-day quota (sticky until the daily reset; a
+per-minute one listed beside it does not make it a rate limit) and a rate limit otherwise.
+Either way `RetryInfo.retryDelay`, else `Retry-After`, is the wait.
 """
 
 from __future__ import annotations
@@ -34,7 +38,14 @@ MODEL_PREFIX = "models/"
 # The API's maximum page size; its model list is far shorter, so one page is all of it.
 MODELS_PAGE_SIZE = 1000
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)s")
+# Lower-cased; "API Key not found" is what a deleted key gets, "expired" a rotated one.
+_BAD_KEY_MARKERS = ("api key not valid", "api key not found", "api key expired")
+# 403 PERMISSION_DENIED answers that are about the key itself, not what it may do: Google
+# disabled a leaked key, or did not take what was sent as a key at all.
+_DEAD_KEY_MARKERS = ("reported as leaked", "unregistered callers")
 _ROLES = {ChatRole.USER: "user", ChatRole.ASSISTANT: "model"}
+# Finish reasons meaning the answer was withheld by a safety filter, not cut short or finished.
+_REFUSAL_REASONS = frozenset({"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII"})
 
 
 class GeminiAdapter(HttpAdapter):
@@ -102,13 +113,15 @@ class GeminiAdapter(HttpAdapter):
         # Thinking models may return thought summaries as parts flagged `thought`: not the answer.
         answer = "".join(text(p.get("text")) or "" for p in parts if not p.get("thought"))
         usage = obj(body.get("usageMetadata"))
+        finish_reason = text(candidate.get("finishReason"))
         return ChatCompletion(
             model=text(body.get("modelVersion")) or model,
             message=ChatMessage(ChatRole.ASSISTANT, answer),
-            finish_reason=text(candidate.get("finishReason")),
+            finish_reason=finish_reason,
             prompt_tokens=integer(usage.get("promptTokenCount")),
             completion_tokens=integer(usage.get("candidatesTokenCount")),
             latency_ms=latency_ms,
+            refused=finish_reason in _REFUSAL_REASONS,
         )
 
 
@@ -120,20 +133,26 @@ def map_gemini_error(response: httpx.Response, upstream: str) -> ProviderError:
     details = [obj(d) for d in arr(error.get("details"))]
     message = describe(upstream, status, detail)
 
-    if status == 400 and any(d.get("reason") == "API_KEY_INVALID" for d in details):
+    if status == 400 and (
+        any(d.get("reason") == "API_KEY_INVALID" for d in details)
+        or any(marker in (detail or "").lower() for marker in _BAD_KEY_MARKERS)
+    ):
+        return AuthInvalidError(message, upstream_status=status)
+    if status == 403 and any(marker in (detail or "").lower() for marker in _DEAD_KEY_MARKERS):
         return AuthInvalidError(message, upstream_status=status)
     if status == 429:
+        delays = (_parse_duration(text(d.get("retryDelay"))) for d in details)
+        retry_after = next((delay for delay in delays if delay is not None), None)
+        if retry_after is None:
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
         quota_ids = [
             text(obj(violation).get("quotaId")) or ""
             for d in details
             for violation in arr(d.get("violations"))
         ]
         if any("PerDay" in quota_id for quota_id in quota_ids):
-            return QuotaExhaustedError(message, upstream_status=status)
-        delays = (_parse_duration(text(d.get("retryDelay"))) for d in details)
-        retry_after = next((delay for delay in delays if delay is not None), None)
-        if retry_after is None:
-            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            # Not retryable today, but the wait Google names is still the user's best hint.
+            return QuotaExhaustedError(message, upstream_status=status, retry_after=retry_after)
         return status_error(response, upstream, detail, retry_after=retry_after)
     return status_error(response, upstream, detail)
 

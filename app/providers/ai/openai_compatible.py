@@ -7,9 +7,14 @@ why `map_openai_error` reads every known body shape and the token-limit field is
 - OpenAI: `{"error": {"message", "type", "code"}}`; reasoning models reject `max_tokens` and
   want `max_completion_tokens`, which its other chat models accept too.
 - Mistral: `{"object": "error", "message", "type", "code"}`; unknown fields are rejected, so it
-  must get `max_tokens` (as must DeepSeek).
-- xAI: `{"code", "error": "<text>"}`, and a wrong key is a 400 "Incorrect API key", not a 401.
+  must get `max_tokens` (as must DeepSeek). On a 422 `message` is not a string but a validation
+  object, `{"detail": [{"loc": ["body", ...], "msg", ...}]}` (some routes answer that object
+  alone): its field paths and messages become the error's detail.
+- xAI: `{"code", "error": "<text>"}`, and a wrong key is a 400 "Incorrect API key", not a 401;
+  a team without credits (or past its spending limit) is a 403, not a permission problem.
 - DeepSeek and Mistral say "out of money" with 402; OpenAI with 429 `insufficient_quota`.
+- OpenAI and Groq put the wait in the 429's text ("Please try again in 8.53s") as well as in
+  headers; the text is used when no header says it.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from app.providers.ai.payload import arr, integer, obj, text, try_json
 from app.providers.ai.types import ChatCompletion, ChatMessage, ChatRequest, ChatRole
 from app.providers.base import (
     AuthInvalidError,
+    BadRequestError,
     ProviderError,
     QuotaExhaustedError,
     RateLimitedError,
@@ -34,8 +40,20 @@ from app.providers.base import (
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-_QUOTA_MARKERS = ("insufficient_quota", "exceeded your current quota")
+_QUOTA_MARKERS = (
+    "insufficient_quota",
+    "exceeded your current quota",
+    # xAI, on a 403: "Your newly created team doesn't have any credits or licenses yet",
+    # "You have run out of credits", "... has either used all available credits or reached its
+    # monthly spending limit" (code "personal-team-blocked:spending-limit").
+    "any credits",
+    "out of credits",
+    "available credits",
+    "spending limit",
+    "spending-limit",
+)
 _BAD_KEY_MARKERS = ("incorrect api key", "invalid api key")
+_WAIT_IN_TEXT = re.compile(r"try again in ((?:\d+(?:\.\d+)?(?:ms|s|m|h))+)", re.IGNORECASE)
 
 
 class OpenAICompatibleAdapter(HttpAdapter):
@@ -88,17 +106,19 @@ class OpenAICompatibleAdapter(HttpAdapter):
         )
         latency_ms = (time.perf_counter() - started) * 1000
         choice = obj(next(iter(arr(body.get("choices"))), None))
+        message = obj(choice.get("message"))
+        # content is null when the model refuses (the explanation is in `refusal`) or answers
+        # with tool calls only; a refusal must not come back as an empty reply.
+        refusal = text(message.get("refusal"))
         usage = obj(body.get("usage"))
         return ChatCompletion(
             model=text(body.get("model")) or model,
-            # content is null when the model answers with a refusal or tool calls only.
-            message=ChatMessage(
-                ChatRole.ASSISTANT, text(obj(choice.get("message")).get("content")) or ""
-            ),
+            message=ChatMessage(ChatRole.ASSISTANT, text(message.get("content")) or refusal or ""),
             finish_reason=text(choice.get("finish_reason")),
             prompt_tokens=integer(usage.get("prompt_tokens")),
             completion_tokens=integer(usage.get("completion_tokens")),
             latency_ms=latency_ms,
+            refused=bool(refusal),
         )
 
 
@@ -110,26 +130,63 @@ def map_openai_error(response: httpx.Response, upstream: str) -> ProviderError:
     if isinstance(error, dict):  # OpenAI, DeepSeek, Groq
         detail = text(error.get("message"))
         codes = f"{text(error.get('code')) or ''} {text(error.get('type')) or ''}".lower()
-    else:  # xAI: "error" is the text; Mistral: top-level "message"
-        detail = text(error) or text(body.get("message"))
+    else:  # xAI: "error" is the text; Mistral: top-level "message", or a validation object
+        detail = (
+            text(error)
+            or text(body.get("message"))
+            or validation_detail(body.get("message"))
+            or validation_detail(body)
+        )
         codes = f"{text(body.get('code')) or ''} {text(body.get('type')) or ''}".lower()
     lowered = f"{codes} {(detail or '').lower()}"
     message = describe(upstream, status, detail)
 
     if status == 400 and any(marker in lowered for marker in _BAD_KEY_MARKERS):
         return AuthInvalidError(message, upstream_status=status)
-    if status == 402 or (status == 429 and any(m in lowered for m in _QUOTA_MARKERS)):
-        # Out of credit: retrying cannot help until someone pays, so it is not a rate limit.
+    if status == 402 or (status in (403, 429) and any(m in lowered for m in _QUOTA_MARKERS)):
+        # Out of credit: retrying cannot help until someone pays, so it is not a rate limit,
+        # and the key is allowed to do the call, so it is not a permission problem either.
         return QuotaExhaustedError(message, upstream_status=status)
+    if status == 429 and "request too large" in lowered:
+        # "Request too large for gpt-4o ... on tokens per min (TPM): Limit 30000, Requested
+        # 31538": the request alone exceeds the per-minute allowance, so no wait can help.
+        return BadRequestError(message, upstream_status=status)
     if status == 429:
         return RateLimitedError(
-            message, upstream_status=status, retry_after=_rate_limit_wait(response.headers)
+            message,
+            upstream_status=status,
+            retry_after=_rate_limit_wait(response.headers, detail),
         )
     return status_error(response, upstream, detail)
 
 
-def _rate_limit_wait(headers: httpx.Headers) -> float | None:
-    """Retry-After if sent, else the reset time of whichever window is exhausted."""
+def validation_detail(value: Any) -> str | None:
+    """ "messages.0.content: Field required; ..." from a FastAPI-style `{"detail": [...]}`.
+
+    The offending `input` values are left out: they are the user's own request, possibly long.
+    """
+    detail = obj(value).get("detail")
+    if isinstance(detail, str):
+        return detail
+    problems: list[str] = []
+    for item in arr(detail):
+        entry = obj(item)
+        loc = [
+            str(part)
+            for part in arr(entry.get("loc"))
+            if isinstance(part, str | int) and not isinstance(part, bool)
+        ]
+        if loc[:1] == ["body"]:  # where FastAPI found the field, not part of its path
+            loc = loc[1:]
+        msg = text(entry.get("msg"))
+        if msg:
+            problems.append(f"{'.'.join(loc)}: {msg}" if loc else msg)
+    return "; ".join(problems) or None
+
+
+def _rate_limit_wait(headers: httpx.Headers, detail: str | None) -> float | None:
+    """Retry-After if sent, else the reset of whichever window is exhausted, else the wait the
+    message names ("Please try again in 8.53s"), else when the request window resets."""
     retry_after = parse_retry_after(headers.get("retry-after"))
     if retry_after is not None:
         return retry_after
@@ -141,6 +198,11 @@ def _rate_limit_wait(headers: httpx.Headers) -> float | None:
     waits = [wait for wait in exhausted if wait is not None]
     if waits:
         return max(waits)
+    in_text = _WAIT_IN_TEXT.search(detail or "")
+    if in_text is not None:
+        wait = parse_reset_duration(in_text.group(1))
+        if wait is not None:
+            return wait
     return parse_reset_duration(headers.get("x-ratelimit-reset-requests"))
 
 

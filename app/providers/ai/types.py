@@ -52,6 +52,9 @@ class ChatCompletion:
     prompt_tokens: int | None
     completion_tokens: int | None
     latency_ms: float
+    refused: bool = False
+    """The model declined to answer; `message.content` then holds its explanation, if it gave one
+    (OpenAI's `refusal` text), so a refusal never reads as an empty reply."""
 
 
 def completion_to_dict(completion: ChatCompletion) -> dict[str, Any]:
@@ -66,6 +69,7 @@ def completion_to_dict(completion: ChatCompletion) -> dict[str, Any]:
         "promptTokens": completion.prompt_tokens,
         "completionTokens": completion.completion_tokens,
         "latencyMs": completion.latency_ms,
+        "refused": completion.refused,
     }
 
 

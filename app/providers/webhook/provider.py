@@ -1,26 +1,30 @@
 """`WebhookTargetProvider`: a URL of the user's that receives signed JSON deliveries.
 
-Action `send` (params: `payload`, any JSON value, required; `event`, optional string) POSTs
+Action `send` (params: `payload`, any JSON value, required; `event`, optional string;
+`messageId`, optional) POSTs
 
     {"event": "order.created" | null, "payload": <the JSON value>,
-     "gatewayId": "<uuid>", "deliveryId": "<uuid4, for the receiver's dedup>",
-     "sentAt": "<ISO-8601 UTC>"}
+     "gatewayId": "<uuid>", "deliveryId": "<the webhook-id>", "sentAt": "<ISO-8601 UTC>"}
 
-as compact UTF-8 JSON with `X-Gateway-Timestamp`, `X-Gateway-Delivery` and, when the gateway has
-a signing secret, `X-Gateway-Signature` (see `signing.py`). It returns
-`{"status": <HTTP status>, "latencyMs": <int>}`. A delivery is a write: it is never retried here.
+as compact UTF-8 JSON, signed with Standard Webhooks (`webhook-id`, `webhook-timestamp`,
+`webhook-signature`; see `signing.py`). It returns `{"status": <HTTP status>, "latencyMs": <int>,
+"messageId": "<webhook-id>"}`. A delivery is a write: it is never retried here. A caller that
+resends a message passes the `messageId` it got back, so the resend carries the same
+`webhook-id` and the receiver can drop the duplicate; without one every send is a new message.
 
 Every call first checks the target with `ensure_public_target` (the URL is the user's, and DNS can
 change after it was accepted), redirects are never followed, and the target's body is never read.
-A health probe is `HEAD`, or `GET` when the target does not do HEAD; any answer below 500 means
-something is listening and answering, which is all a generic target can promise.
+A health probe is `HEAD`, or `GET` when the target does not do HEAD. Its answer is judged as a
+delivery's would be (`errors.py`) for redirects, 429 and 5xx, so a target that redirects fails
+its test as it would fail every delivery; any other answer means something is listening and
+answering, which is all an unsigned probe of a generic target can promise.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import uuid
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -40,20 +44,21 @@ from app.providers.base import (
     GatewayHandle,
     ParamError,
     ProviderError,
-    UnavailableError,
     UnsupportedActionError,
 )
 from app.providers.webhook.errors import error_for_status
-from app.providers.webhook.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from app.providers.webhook.signing import new_message_id, signed_headers
 
 logger = logging.getLogger("app.providers.webhook")
 
 UPSTREAM = "the webhook target"
-DELIVERY_HEADER = "X-Gateway-Delivery"
 MAX_BODY_BYTES = 1024 * 1024
 MAX_EVENT_LENGTH = 200
+MAX_MESSAGE_ID_LENGTH = 100
+# A header value and part of the signed string: printable, no separators of either.
+_MESSAGE_ID = re.compile(r"[A-Za-z0-9_.:-]+", re.ASCII)
 
-_PARAMS = frozenset({"payload", "event"})
+_PARAMS = frozenset({"payload", "event", "messageId"})
 
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("send", "POST a signed JSON delivery (payload, optional event) to the target."),
@@ -104,12 +109,16 @@ class WebhookTargetProvider:
             response = await send_discarding_body(
                 self._http, "GET", target.url, upstream=UPSTREAM, timeout=self._timeout
             )
-        if response.status_code >= 500:
-            raise UnavailableError(
-                f"the target failed (HTTP {response.status_code})",
-                upstream_status=response.status_code,
-            )
-        return CheckResult(details={"status": response.status_code})
+        status = response.status_code
+        # Judged like a delivery's answer wherever the status means the same for a probe: a
+        # redirect (never followed, so every delivery would fail), throttling and failures.
+        # Other 4xx stay a pass: an unsigned HEAD/GET may well be refused (401, 404, 405) by a
+        # target that accepts our signed POSTs.
+        if 300 <= status < 400 or status == 429 or status >= 500:
+            error = error_for_status(response, now=self._clock.now())
+            if error is not None:
+                raise error
+        return CheckResult(details={"status": status})
 
     async def validate_credentials(self, gateway: GatewayHandle) -> CheckResult:
         return await self._probe(gateway)
@@ -131,8 +140,23 @@ class WebhookTargetProvider:
             raise UnsupportedActionError(action, [spec.name for spec in self.actions])
         return await self._send(gateway, params)
 
-    def _encode(self, gateway: GatewayHandle, params: Mapping[str, Any], delivery_id: str) -> bytes:
+    def _encode(self, gateway: GatewayHandle, params: Mapping[str, Any]) -> tuple[str, bytes]:
+        """The message id and the exact body bytes that get signed and sent."""
         errors = [ParamError(key, "unknown parameter") for key in params if key not in _PARAMS]
+        message_id = params.get("messageId")
+        if message_id is None:
+            message_id = new_message_id()
+        elif not (
+            isinstance(message_id, str)
+            and len(message_id) <= MAX_MESSAGE_ID_LENGTH
+            and _MESSAGE_ID.fullmatch(message_id)
+        ):
+            errors.append(
+                ParamError(
+                    "messageId",
+                    f"must be 1 to {MAX_MESSAGE_ID_LENGTH} letters, digits or _ . : -",
+                )
+            )
         if "payload" not in params:
             errors.append(ParamError("payload", "is required"))
         event = params.get("event")
@@ -148,7 +172,7 @@ class WebhookTargetProvider:
             "event": event,
             "payload": params["payload"],
             "gatewayId": str(gateway.id),
-            "deliveryId": delivery_id,
+            "deliveryId": message_id,
             "sentAt": self._clock.now().isoformat(),
         }
         try:
@@ -161,22 +185,17 @@ class WebhookTargetProvider:
             raise ActionParamsError(
                 [ParamError("payload", f"the delivery exceeds {MAX_BODY_BYTES} bytes")]
             )
-        return body
+        return message_id, body
 
     async def _send(self, gateway: GatewayHandle, params: Mapping[str, Any]) -> dict[str, Any]:
-        delivery_id = str(uuid.uuid4())
         # Params are checked before the target is resolved: no DNS lookup for a bad request.
-        body = self._encode(gateway, params, delivery_id)
+        message_id, body = self._encode(gateway, params)
         target = await self._target(gateway)
-        timestamp = int(self._clock.now().timestamp())
         headers = {
             "Content-Type": "application/json",
-            TIMESTAMP_HEADER: str(timestamp),
-            DELIVERY_HEADER: delivery_id,
+            **signed_headers(target.signing_secret, message_id, self._clock.now(), body),
         }
-        if target.signing_secret:
-            headers[SIGNATURE_HEADER] = sign(target.signing_secret, timestamp, body)
-        log_extra = {"gateway_id": str(gateway.id), "delivery_id": delivery_id}
+        log_extra = {"gateway_id": str(gateway.id), "message_id": message_id}
         started = self._clock.monotonic()
         try:
             response = await send_discarding_body(
@@ -199,4 +218,4 @@ class WebhookTargetProvider:
             )
             raise
         logger.info("webhook.send.succeeded", extra={**log_extra, "status": response.status_code})
-        return {"status": response.status_code, "latencyMs": latency_ms}
+        return {"status": response.status_code, "latencyMs": latency_ms, "messageId": message_id}

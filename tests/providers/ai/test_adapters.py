@@ -55,6 +55,7 @@ async def test_chat(make_provider: MakeProvider, spec: UpstreamSpec) -> None:
         "finishReason": spec.finish_reason,
         "promptTokens": 11,
         "completionTokens": 7,
+        "refused": False,
     }
     assert fake.last.method == "POST"
     assert str(fake.last.url) == spec.chat_url

@@ -130,7 +130,9 @@ CASES = [
     case(P.GEMINI, 400, GEMINI_BAD_KEY, Auth),
     case(P.GEMINI, 400, google("INVALID_ARGUMENT", "Invalid JSON payload"), Bad),
     case(P.GEMINI, 403, google("PERMISSION_DENIED", "Permission denied"), Perm),
-    case(P.GEMINI, 429, google("RESOURCE_EXHAUSTED", "Quota", PER_DAY, retry_info("41s")), Quota),
+    case(
+        P.GEMINI, 429, google("RESOURCE_EXHAUSTED", "Quota", PER_DAY, retry_info("41s")), Quota, 41
+    ),
     case(
         P.GEMINI, 429, google("RESOURCE_EXHAUSTED", "Slow", PER_MINUTE, retry_info("30s")), Rate, 30
     ),

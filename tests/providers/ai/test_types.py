@@ -108,4 +108,5 @@ def test_completion_to_dict_uses_the_graphql_shape() -> None:
         "promptTokens": 11,
         "completionTokens": None,
         "latencyMs": 12.5,
+        "refused": False,
     }

@@ -19,7 +19,7 @@ from app.providers.webhook.provider import WebhookTargetProvider
 # The path is a secret in many real targets (Slack, Discord): it must never appear in messages.
 URL = "https://hooks.example.com/in/T0SECRETPATH?key=abc"
 PUBLIC_IP = "93.184.215.14"
-SIGNING_SECRET = "whsec_0123456789"
+SIGNING_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # Standard Webhooks test vector
 GATEWAY_ID = uuid.UUID("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c")
 
 Reply = httpx.Response | Exception

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
+from app.core.clock import FakeClock
+from app.core.http import Timeouts
 from app.gateways.enums import GatewayType
 from app.providers.base import (
     ActionParamsError,
@@ -27,7 +31,6 @@ from app.providers.base import (
     UpstreamTimeoutError,
 )
 from app.providers.webhook.provider import WebhookTargetProvider
-from app.providers.webhook.signing import verify
 from tests.providers.webhook.conftest import (
     GATEWAY_ID,
     SIGNING_SECRET,
@@ -58,25 +61,29 @@ async def test_send_posts_a_signed_delivery(
     result = await provider.execute(
         gateway, "send", {"event": "order.created", "payload": {"id": 7, "name": "caf\u00e9"}}
     )
-    assert result == {"status": 200, "latencyMs": 123}
-
     [request] = target.requests
+    message_id = request.headers["webhook-id"]
+    assert result == {"status": 200, "latencyMs": 123, "messageId": message_id}
     assert request.method == "POST"
     assert str(request.url) == "https://hooks.example.com/in/T0SECRETPATH?key=abc"
     assert request.headers["Content-Type"] == "application/json"
-    assert request.headers["X-Gateway-Timestamp"] == str(NOW)
+    assert request.headers["webhook-timestamp"] == str(NOW)
     body = request.content
-    assert verify(SIGNING_SECRET, request.headers["X-Gateway-Timestamp"], body,
-                  request.headers["X-Gateway-Signature"], now=NOW)  # fmt: skip
+    expected = Webhook(SIGNING_SECRET).sign(
+        message_id, datetime.fromtimestamp(NOW, tz=UTC), body.decode()
+    )
+    assert request.headers["webhook-signature"] == expected
+    for old in ("X-Gateway-Signature", "X-Gateway-Timestamp", "X-Gateway-Delivery"):
+        assert old not in request.headers  # the scheme of our own is gone
     document = json.loads(body)
     assert document == {
         "event": "order.created",
         "payload": {"id": 7, "name": "caf\u00e9"},
         "gatewayId": str(GATEWAY_ID),
-        "deliveryId": request.headers["X-Gateway-Delivery"],
+        "deliveryId": message_id,
         "sentAt": "2026-01-01T00:00:00+00:00",
     }
-    assert uuid.UUID(document["deliveryId"]).version == 4
+    assert message_id.startswith("msg_")
     assert "caf\u00e9".encode() in body  # compact UTF-8, not \\u escapes
 
 
@@ -86,8 +93,8 @@ async def test_send_without_a_secret_is_unsigned(
     gateway = make_gateway(signing_secret=None)
     await provider.execute(gateway, "send", {"payload": None})
     [request] = target.requests
-    assert "X-Gateway-Signature" not in request.headers
-    assert request.headers["X-Gateway-Timestamp"] == str(NOW)
+    assert "webhook-signature" not in request.headers
+    assert request.headers["webhook-timestamp"] == str(NOW)
     assert json.loads(request.content)["event"] is None
 
 
@@ -96,8 +103,49 @@ async def test_each_delivery_has_its_own_id(
 ) -> None:
     await provider.execute(gateway, "send", {"payload": 1})
     await provider.execute(gateway, "send", {"payload": 1})
-    ids = {r.headers["X-Gateway-Delivery"] for r in target.requests}
+    ids = {r.headers["webhook-id"] for r in target.requests}
     assert len(ids) == 2
+
+
+async def test_a_resend_with_the_message_id_is_the_same_message(
+    provider: WebhookTargetProvider, gateway: GatewayHandle, target: FakeTarget
+) -> None:
+    target.reply(httpx.Response(503))
+    with pytest.raises(UnavailableError):
+        await provider.execute(gateway, "send", {"payload": 1, "messageId": "msg_order_7"})
+    result = await provider.execute(gateway, "send", {"payload": 1, "messageId": "msg_order_7"})
+    assert result["messageId"] == "msg_order_7"
+    assert [r.headers["webhook-id"] for r in target.requests] == ["msg_order_7"] * 2
+    assert {json.loads(r.content)["deliveryId"] for r in target.requests} == {"msg_order_7"}
+
+
+async def test_a_receiver_verifies_a_delivery_with_the_standard_webhooks_library(
+    http: httpx.AsyncClient, target: FakeTarget, dns: FakeDNS
+) -> None:
+    live = WebhookTargetProvider(
+        http,
+        timeouts=Timeouts(),
+        allow_private_targets=False,
+        clock=FakeClock(datetime.now(UTC)),  # the library checks against the real clock
+        resolve=dns,
+    )
+    await live.execute(make_gateway(), "send", {"event": "e", "payload": {"id": 7}})
+    [request] = target.requests
+    headers = dict(request.headers)
+    verified = Webhook(SIGNING_SECRET).verify(request.content, headers)
+    assert verified["payload"] == {"id": 7}
+    with pytest.raises(WebhookVerificationError):
+        Webhook(SIGNING_SECRET).verify(request.content.replace(b"7", b"8"), headers)
+
+
+async def test_a_delivery_signed_long_ago_fails_verification(
+    provider: WebhookTargetProvider, gateway: GatewayHandle, target: FakeTarget
+) -> None:
+    # `provider` runs on a clock fixed at 2026-01-01: its signature is as old as that.
+    await provider.execute(gateway, "send", {"payload": 1})
+    [request] = target.requests
+    with pytest.raises(WebhookVerificationError, match="too old"):
+        Webhook(SIGNING_SECRET).verify(request.content, dict(request.headers))
 
 
 @pytest.mark.parametrize(
@@ -116,6 +164,13 @@ async def test_each_delivery_has_its_own_id(
         (
             {"payload": 1, "event": "e" * 201},
             [ParamError("event", "must be a non-blank string of at most 200")],
+        ),
+        *(
+            (
+                {"payload": 1, "messageId": bad},
+                [ParamError("messageId", "must be 1 to 100 letters, digits or _ . : -")],
+            )
+            for bad in ["", "a b", "msg\r\nX-Injected: 1", "m" * 101, 7, "msg_\u00e9"]
         ),
         ({"payload": float("nan")}, [ParamError("payload", "must be a JSON value")]),
         ({"payload": {1, 2}}, [ParamError("payload", "must be a JSON value")]),
@@ -254,10 +309,8 @@ async def test_private_targets_can_be_allowed(
 ) -> None:
     provider = make_provider(allow_private_targets=True)
     gateway = make_gateway(url="http://10.1.2.3:9000/hook")
-    assert await provider.execute(gateway, "send", {"payload": 1}) == {
-        "status": 200,
-        "latencyMs": 0,
-    }
+    result = await provider.execute(gateway, "send", {"payload": 1})
+    assert (result["status"], result["latencyMs"]) == (200, 0)
     with pytest.raises(BadRequestError, match="metadata"):
         await provider.execute(make_gateway(url="http://169.254.169.254/"), "send", {"payload": 1})
     assert len(target.requests) == 1
@@ -266,15 +319,46 @@ async def test_private_targets_can_be_allowed(
 # --- validate, connect, disconnect, health -----------------------------------------------------
 
 
-@pytest.mark.parametrize("status", [200, 204, 301, 401, 404])
-async def test_any_answer_below_500_is_healthy(
+@pytest.mark.parametrize("status", [200, 204, 401, 404])
+async def test_an_answer_a_delivery_could_get_past_is_healthy(
     provider: WebhookTargetProvider, gateway: GatewayHandle, target: FakeTarget, status: int
 ) -> None:
     target.reply(httpx.Response(status))
     result = await provider.check_health(gateway)
     assert result.details == {"status": status}
     assert target.methods() == ["HEAD"]
-    assert "X-Gateway-Signature" not in target.requests[0].headers
+    assert "webhook-signature" not in target.requests[0].headers
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+@pytest.mark.parametrize("check", ["validate_credentials", "check_health", "connect"])
+async def test_a_redirecting_target_fails_its_test_as_its_deliveries_would(
+    provider: WebhookTargetProvider,
+    gateway: GatewayHandle,
+    target: FakeTarget,
+    status: int,
+    check: str,
+) -> None:
+    # testGateway runs validate_credentials: a target that redirects used to pass it while every
+    # delivery to it failed, because redirects are never followed.
+    target.reply(httpx.Response(status, headers={"Location": "https://elsewhere.example/"}))
+    with pytest.raises(BadRequestError, match="redirects are not followed") as probed:
+        await getattr(provider, check)(gateway)
+    assert probed.value.upstream_status == status
+
+    target.reply(httpx.Response(status, headers={"Location": "https://elsewhere.example/"}))
+    with pytest.raises(BadRequestError) as sent:
+        await provider.execute(gateway, "send", {"payload": 1})
+    assert (sent.value.code, sent.value.message) == (probed.value.code, probed.value.message)
+
+
+async def test_a_throttling_target_fails_its_test_with_the_wait(
+    provider: WebhookTargetProvider, gateway: GatewayHandle, target: FakeTarget
+) -> None:
+    target.reply(httpx.Response(429, headers={"Retry-After": "12"}))
+    with pytest.raises(RateLimitedError) as info:
+        await provider.validate_credentials(gateway)
+    assert info.value.retry_after == 12
 
 
 @pytest.mark.parametrize("refusal", [405, 501])
