@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from app.core.ids import uuid7
-from tests.support.harness import Harness
+from tests.support.harness import Harness, make_settings, running_app
 
 INVITE = """
 mutation($input: AddOrganizationMemberInput!) {
@@ -385,3 +386,50 @@ async def test_role_change_and_removal_refusals(
         ("member@example.com", "MEMBER"),
         ("owner@example.com", "OWNER"),
     ]
+
+
+NIL = "00000000-0000-0000-0000-000000000000"
+
+
+@pytest.mark.parametrize(
+    ("field", "query"),
+    [
+        ("invitations", "query { invitations { id } }"),
+        ("acceptInvitation", f'mutation {{ acceptInvitation(id: "{NIL}") {{ __typename }} }}'),
+        ("declineInvitation", f'mutation {{ declineInvitation(id: "{NIL}") {{ __typename }} }}'),
+        ("revokeInvitation", f'mutation {{ revokeInvitation(id: "{NIL}") {{ __typename }} }}'),
+        (
+            "changeMemberRole",
+            f'mutation {{ changeMemberRole(input: {{organizationId: "{NIL}", userId: "{NIL}", '
+            "role: OWNER}) { __typename } }",
+        ),
+        (
+            "removeMember",
+            f'mutation {{ removeMember(input: {{organizationId: "{NIL}", userId: "{NIL}"}}) '
+            "{ __typename } }",
+        ),
+    ],
+)
+async def test_every_new_operation_needs_a_token(harness: Harness, field: str, query: str) -> None:
+    body = await harness.post(query)
+
+    assert body["data"] is None
+    assert [(e["extensions"]["code"], e["path"]) for e in body["errors"]] == [
+        ("UNAUTHENTICATED", [field])
+    ]
+
+
+async def test_the_invitation_cap_is_a_clear_error(database_url: str, tmp_path: Path) -> None:
+    settings = make_settings(database_url, str(tmp_path), max_pending_invitations=2)
+    async with running_app(settings) as h:
+        owner = await h.register("owner@example.com")
+        org = await h.create_org(owner, "Acme")
+        for i in range(2):
+            sent = await invite(h, owner, org, f"spam{i}@example.com")
+            assert sent["__typename"] == "OrganizationInvitation"
+
+        refused = await invite(h, owner, org, "spam2@example.com")
+
+        assert refused["__typename"] == "QuotaExceededError"
+        assert refused["limit"] == 2
+        assert "2 open invitations" in refused["message"]
