@@ -403,6 +403,36 @@ async def test_a_removed_member_stops_receiving_the_organizations_events(live: L
         await live.wait_subscriptions(1)
 
 
+async def test_operations_on_an_open_socket_follow_membership_changes(live: Live) -> None:
+    """The scope is chosen at connection_init, but a demotion or a removal applies to the
+    socket's next operation, as it does to the next HTTP request."""
+    owner = await live.http.register("owner@example.com")
+    admin = await live.http.register("admin@example.com")
+    org = await live.http.create_org(owner, "Acme")
+    await live.http.add_member(owner, org, "admin@example.com", "ADMIN")
+    admin_id = (await live.http.gql("{ viewer { id } }", token=admin))["viewer"]["id"]
+    create = """mutation { createGateway(input: {name: "Hook", type: WEBHOOK,
+      credentials: {webhook: {url: "https://hooks.example.com/in"}}}) { __typename } }"""
+    change = """mutation($input: ChangeMemberRoleInput!) { changeMemberRole(input: $input) {
+      __typename } }"""
+
+    async with ws.connect(live.ws_url) as client:
+        await client.init(ws.auth_payload(admin, org))
+        created = await client.next_data(await client.subscribe(create))
+        assert created == {"createGateway": {"__typename": "Gateway"}}
+
+        demotion = {"organizationId": org, "userId": admin_id, "role": "MEMBER"}
+        await live.http.gql(change, {"input": demotion}, token=owner)
+        refused = await client.next_data(await client.subscribe(create))
+        assert refused == {"createGateway": {"__typename": "ForbiddenError"}}
+
+        removal = {"organizationId": org, "userId": admin_id}
+        await live.http.gql(REMOVE_MEMBER, {"input": removal}, token=owner)
+        message = await client.receive(await client.subscribe("{ gateways { total } }"))
+        assert message["type"] == "next", message
+        assert [e["extensions"]["code"] for e in message["payload"]["errors"]] == ["FORBIDDEN"]
+
+
 # ---------------------------------------------------------------- transport
 
 
