@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
                 ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('answered_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'organization_invitations', 'app': 'app', 'indexes': [Index(fields=['email', 'status']), Index(fields=['organization_id', 'status'])], 'pk_attr': 'id', 'table_description': 'An offer of a role in an organization, to an email, until it is answered or expires.'},
+            options={'table': 'organization_invitations', 'app': 'app', 'indexes': [Index(fields=['email', 'status']), Index(fields=['organization_id', 'status']), Index(fields=['invited_by_id', 'created_at'])], 'pk_attr': 'id', 'table_description': 'An offer of a role in an organization, to an email, until it is answered or expires.'},
             bases=['Model'],
         ),
     ]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from tortoise.exceptions import IntegrityError
@@ -34,6 +34,7 @@ from app.errors import (
     ForbiddenError,
     NotFoundError,
     QuotaExceededError,
+    RateLimitedError,
     ValidationFailedError,
 )
 from app.organizations.models import (
@@ -49,6 +50,11 @@ from app.service_context import ServiceContext
 log = logging.getLogger("app.organizations.invitations")
 
 UNKNOWN_INVITATION = "Invitation not found."
+# Invitations one person may send per day, over all organizations: the per-organization cap of
+# open invitations alone lets an inviter revoke and re-send, or open more organizations, to put
+# invitations in strangers' lists without end.
+MAX_SENT_PER_DAY = 200
+SENT_WINDOW = timedelta(days=1)
 
 
 def normalise_email(email: str) -> str:
@@ -110,6 +116,7 @@ class InvitationService:
                     raise ConflictError(
                         "An invitation to this email is already pending; revoke it to send another."
                     )
+                await self._check_sender_rate(ctx.user_id, now)
                 if await pending.count() >= self._max_pending:
                     raise QuotaExceededError(
                         f"This organization has {self._max_pending} open invitations; wait for "
@@ -130,7 +137,7 @@ class InvitationService:
                     organization_id=organization_id,
                     metadata={"invitationId": str(row.id), "role": role.value},
                 )
-        except QuotaExceededError:
+        except (QuotaExceededError, RateLimitedError):
             log.warning(
                 "organizations.invite.capped", extra={"organization_id": str(organization_id)}
             )
@@ -140,6 +147,24 @@ class InvitationService:
             extra={"organization_id": str(organization_id), "invitation_id": str(row.id)},
         )
         return await _with_details(row, org)
+
+    async def _check_sender_rate(self, user_id: UUID, now: datetime) -> None:
+        sent = (
+            await OrganizationInvitation.filter(
+                invited_by_id=user_id, created_at__gt=now - SENT_WINDOW
+            )
+            .order_by("-created_at")
+            .limit(MAX_SENT_PER_DAY)
+            .values_list("created_at", flat=True)
+        )
+        if len(sent) >= MAX_SENT_PER_DAY:
+            # A slot frees up when the oldest of the counted invitations leaves the window.
+            oldest: datetime = sent[-1]  # type: ignore[assignment]
+            retry_after = max(1.0, (oldest + SENT_WINDOW - now).total_seconds())
+            raise RateLimitedError(
+                f"You sent {MAX_SENT_PER_DAY} invitations in the last day; try again later.",
+                retry_after,
+            )
 
     async def pending_for(self, user_email: str) -> list[Invitation]:
         """The viewer's own invitations that can still be accepted, oldest first."""

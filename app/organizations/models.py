@@ -93,4 +93,8 @@ class OrganizationInvitation(Model):
 
     class Meta:
         table = "organization_invitations"
-        indexes = (("email", "status"), ("organization_id", "status"))
+        indexes = (
+            ("email", "status"),
+            ("organization_id", "status"),
+            ("invited_by_id", "created_at"),
+        )

@@ -14,6 +14,7 @@ from app.graphql.errors import (
     ForbiddenError,
     NotFoundError,
     QuotaExceededError,
+    RateLimitedError,
     ValidationError,
     to_member,
 )
@@ -42,7 +43,8 @@ AddOrganizationMemberResult = Annotated[
     | NotFoundError
     | ForbiddenError
     | ConflictError
-    | QuotaExceededError,
+    | QuotaExceededError
+    | RateLimitedError,
     strawberry.union("AddOrganizationMemberResult"),
 ]
 AcceptInvitationResult = Annotated[
@@ -117,6 +119,7 @@ class OrganizationMutation:
             domain.ForbiddenError,
             domain.ConflictError,
             domain.QuotaExceededError,
+            domain.RateLimitedError,
         ) as exc:
             return to_member(exc)  # type: ignore[return-value]
         return OrganizationInvitation.of(invitation, services.clock.now())

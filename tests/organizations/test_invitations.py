@@ -14,6 +14,7 @@ from app.errors import (
     ForbiddenError,
     NotFoundError,
     QuotaExceededError,
+    RateLimitedError,
     ValidationFailedError,
 )
 from app.organizations import service
@@ -367,3 +368,28 @@ async def test_another_organizations_invitation_cannot_be_revoked(
 
     assert messages == {UNKNOWN_INVITATION}
     assert (await OrganizationInvitation.get(id=sent.row.id)).status is InvitationStatus.PENDING
+
+
+async def test_one_person_sends_a_bounded_number_of_invitations_per_day(
+    harness: Harness, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Revoking and re-sending, or spreading over several organizations, does not lift it."""
+    monkeypatch.setattr("app.organizations.invitations.MAX_SENT_PER_DAY", 3)
+    invitations = InvitationService(clock=fake_clock, ttl=timedelta(days=7), max_pending=50)
+    org, people = await org_with(harness, {})
+    owner = people["owner"]
+    second = await service.create_organization(owner, "Second", None)
+    first = await invitations.invite(owner, org.id, "a@example.com", MEMBER)
+    await invitations.revoke(owner, first.row.id)
+    fake_clock.advance(3600)
+    await invitations.invite(owner, org.id, "a@example.com", MEMBER)
+    await invitations.invite(owner, second.id, "b@example.com", MEMBER)
+
+    with pytest.raises(RateLimitedError) as info:
+        await invitations.invite(owner, second.id, "c@example.com", MEMBER)
+
+    # The oldest counted invitation leaves the window 23 hours from now.
+    assert info.value.retry_after == timedelta(hours=23).total_seconds()
+    assert await OrganizationInvitation.filter(email="c@example.com").count() == 0
+    fake_clock.advance(timedelta(hours=23).total_seconds() + 1)
+    await invitations.invite(owner, second.id, "c@example.com", MEMBER)
