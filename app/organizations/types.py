@@ -16,7 +16,10 @@ from app.organizations.models import Membership as MembershipRow
 from app.organizations.models import Organization as OrganizationRow
 
 
-@strawberry.type
+@strawberry.type(
+    description="invitations: the open ones (pending, unexpired), oldest first, for OWNERs and "
+    "ADMINs; empty for anyone else. members: empty for a viewer who is not a member (an invitee)."
+)
 class Organization:
     id: strawberry.ID
     name: str
