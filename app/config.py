@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = "https://api.telegram.org"
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_gateways_per_tenant: int = Field(default=0, ge=0)
+    invitation_ttl_days: int = Field(default=7, ge=1, le=365)
+    max_pending_invitations: int = Field(default=50, ge=1, le=10_000)
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.TEXT
     # Statement text (never parameters) of every SQL query at DEBUG; see app/core/logs.py.

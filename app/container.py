@@ -29,6 +29,7 @@ from app.gateways.service import GatewayService
 from app.gateways.status import StatusChanger
 from app.gateways.vault import CredentialVault
 from app.keys import build_keyring
+from app.organizations.invitations import InvitationService
 from app.providers.base import is_breaker_failure, retry_after_of
 from app.providers.registry import ProviderRegistry, build_registry, timeouts_of
 from app.webhooks.directory import GatewayDirectory
@@ -48,6 +49,7 @@ class Services:
     webhook_directory: GatewayDirectory
     health_checker: HealthChecker
     live: StatusHub
+    invitations: InvitationService
 
 
 @asynccontextmanager
@@ -128,6 +130,11 @@ async def build_services(
                 auth=auth,
             ),
             live=live,
+            invitations=InvitationService(
+                clock=clock,
+                ttl=timedelta(days=settings.invitation_ttl_days),
+                max_pending=settings.max_pending_invitations,
+            ),
         )
     finally:
         if live is not None:

@@ -19,7 +19,10 @@ class AuditEvent:
     id: strawberry.ID
     action: str = strawberry.field(
         description="e.g. gateway.create, gateway.update, gateway.delete, gateway.status_change, "
-        "gateway.test, gateway.connect"
+        "gateway.test, gateway.connect, organization.invitation_create, "
+        "organization.invitation_accept, organization.invitation_decline, "
+        "organization.invitation_revoke, organization.member_role_change, "
+        "organization.member_remove, organization.member_leave"
     )
     gateway_id: strawberry.ID | None
     metadata: JSON

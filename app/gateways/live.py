@@ -1,7 +1,7 @@
 """Status events for the WebSocket subscribers of this process, executed once per group.
 
     broker ──▶ StatusHub (one subscription, one task)
-                 │ scope filter, token re-checks, the gateway read once
+                 │ scope filter, token and membership re-checks, the gateway read once
                  │ group subscribers whose payloads would be identical
                  ├── group A: execute the selection once, encode once ──▶ socket, socket, ...
                  └── group B: ...
@@ -33,6 +33,7 @@ from app.graphql.context import Context, TokenState
 from app.graphql.errors import MASKED_MESSAGE
 from app.graphql.shared_execution import SharedOperation
 from app.graphql.transport_ws import OperationSink
+from app.organizations.service import system_current_members
 from app.service_context import ServiceContext
 
 logger = logging.getLogger("app.gateways.live")
@@ -45,6 +46,12 @@ HUB_QUEUE_SIZE = 8192
 
 def auth_expired() -> GraphQLError:
     return GraphQLError("Authentication expired.", extensions={"code": "UNAUTHENTICATED"})
+
+
+def membership_ended() -> GraphQLError:
+    return GraphQLError(
+        "You are no longer a member of this organization.", extensions={"code": "FORBIDDEN"}
+    )
 
 
 def masked() -> GraphQLError:
@@ -193,7 +200,7 @@ class StatusHub:
         audience = [s for s in self._subscribers if s.accept(event) and s.receiving]
         if not audience:
             return
-        audience = await self._authenticated(audience)
+        audience = await self._members(await self._authenticated(audience))
         try:
             # The gateway as it is now (fresher than the event), read once for everyone.
             row = await GatewayRow.get_or_none(id=event.gateway_id)
@@ -248,6 +255,34 @@ class StatusHub:
             else:
                 live.append(subscriber)
         return live
+
+    async def _members(self, audience: list[LiveSubscriber]) -> list[LiveSubscriber]:
+        """The subscribers still members of the organization they subscribed in; the streams of
+        the others (removed, or left) end with FORBIDDEN.
+
+        Asked before every event, in one query for the whole audience: a removal must stop the
+        events at once, and a cache would let them through until it expired.
+        """
+        pairs = {
+            (s.scope.organization_id, s.scope.user_id)
+            for s in audience
+            if s.scope.organization_id is not None
+        }
+        if not pairs:
+            return audience
+        try:
+            current = await system_current_members(pairs)
+        except Exception:
+            self._fail(audience, "membership re-check", None)
+            return []
+        kept: list[LiveSubscriber] = []
+        for subscriber in audience:
+            org_id = subscriber.scope.organization_id
+            if org_id is None or (org_id, subscriber.scope.user_id) in current:
+                kept.append(subscriber)
+            else:
+                subscriber.end(membership_ended())
+        return kept
 
     def _fail(
         self, group: Iterable[LiveSubscriber], step: str, event: GatewayStatusChanged | None

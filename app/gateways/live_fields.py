@@ -15,7 +15,8 @@ from app.graphql.shared_execution import FieldSet, SharedOperation
 # `owner` and `organization` are read through loaders bound to one subscriber of the group. They
 # are the same for every member of the scope because a gateway's owner is always visible to
 # whoever may see the gateway (app/gateways/nodes.py): an organization's gateways are created by
-# its members, and members cannot be removed. Member removal would move `owner` to per-viewer.
+# its members, and a member removed since stays visible there as the owner of those gateways
+# (`Loaders._load_users`).
 SCOPE_SHARED_FIELDS: FieldSet = {
     "Subscription": frozenset({"gatewayStatusChanged"}),
     "GatewayStatusEvent": frozenset({"gateway", "previousStatus", "status", "error", "occurredAt"}),

@@ -89,6 +89,18 @@ class Context:
             raise ctx
         return ctx
 
+    def rescope(self, role: OrganizationRole | None) -> None:
+        """The caller's membership in the organization scope changed since the socket opened:
+        the new role, or None when they are no longer a member (later operations are refused)."""
+        if role is None:
+            self.scope_error = ScopeForbiddenError(
+                "You are no longer a member of this organization."
+            )
+        else:
+            self.role = role
+        self.__dict__.pop("_service_context", None)  # the cached_property, built again
+        self._loaders = None
+
     def note_token_checked(self, live_until: datetime | None) -> None:
         """The token was just looked up: live until `live_until`, or no longer (None). The next
         database re-check is REAUTH_INTERVAL away (sockets opened at different times then

@@ -80,6 +80,18 @@ class Loaders:
             .only("id", "email", "name", "created_at")
         )
         by_id = {u.id: u for u in rows}
+        missing = [i for i in ids if i not in by_id]
+        if missing and org_ids:
+            # A member removed from an organization stays visible there as the owner of the
+            # gateways they created in it: whoever may see a gateway sees its owner, and the
+            # same owner for everyone in the scope (live status shares `owner` by scope).
+            # Asked only for ids the common case did not find, which is rare.
+            owners = (
+                await User.filter(id__in=missing, gateways__organization_id__in=org_ids)
+                .distinct()
+                .only("id", "email", "name", "created_at")
+            )
+            by_id.update((u.id, u) for u in owners)
         return [by_id.get(i) for i in ids]
 
     async def _load_organizations(self, ids: Sequence[UUID]) -> list[Organization | None]:

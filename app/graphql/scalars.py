@@ -11,13 +11,14 @@ from strawberry.scalars import JSON
 
 from app.core.circuit_breaker import CircuitState
 from app.gateways.enums import AIProvider, GatewayStatus, GatewayType
-from app.organizations.models import OrganizationRole
+from app.organizations.models import InvitationStatus, OrganizationRole
 from app.providers.ai.types import ChatRole
 
 strawberry.enum(GatewayType)
 strawberry.enum(GatewayStatus)
 strawberry.enum(AIProvider, name="AIProvider")
 strawberry.enum(OrganizationRole)
+strawberry.enum(InvitationStatus)
 strawberry.enum(CircuitState)
 strawberry.enum(ChatRole)
 
@@ -28,5 +29,6 @@ __all__ = [
     "CircuitState",
     "GatewayStatus",
     "GatewayType",
+    "InvitationStatus",
     "OrganizationRole",
 ]

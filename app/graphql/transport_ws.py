@@ -34,6 +34,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from app.graphql.context import Context
 from app.graphql.outbox import Frame, Outbox
 from app.graphql.request import RequestError, request_data
+from app.organizations.service import membership_role
 
 
 class WebSocketRefusal(Exception):
@@ -91,6 +92,18 @@ class OperationSink:
         await self._handler.outbox.flushed()
 
 
+async def recheck_membership(context: Context) -> None:
+    """A socket chooses its organization scope once, at `connection_init`, but membership can
+    change while it stays open: each new operation on it (query, mutation or subscription)
+    acts with the caller's current role, and is refused once they are no longer a member, as
+    the next HTTP request would be. (Running status subscriptions: `StatusHub._members`.)"""
+    if context.organization_id is None or context.user is None or context.scope_error:
+        return
+    role = await membership_role(context.user.id, context.organization_id)
+    if role is not context.role:
+        context.rescope(role)
+
+
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -121,6 +134,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         # Runs as the operation's own task: the variable is seen by that task only.
         current_sink.set(OperationSink(self, operation))
+        await recheck_membership(self.context)
         await super().run_operation(operation)
 
     async def shutdown(self) -> None:

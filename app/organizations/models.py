@@ -51,3 +51,50 @@ class Membership(Model):
     class Meta:
         table = "memberships"
         unique_together = (("user", "organization"),)
+
+
+class InvitationStatus(StrEnum):
+    PENDING = "PENDING"
+    ACCEPTED = "ACCEPTED"
+    DECLINED = "DECLINED"
+    REVOKED = "REVOKED"
+    # Never stored: how an unanswered invitation past its expiry is shown.
+    EXPIRED = "EXPIRED"
+
+
+class OrganizationInvitation(Model):
+    """An offer of a role in an organization, to an email, until it is answered or expires.
+
+    Addressed to an email rather than a user, so that it waits for an address not yet
+    registered; it becomes a membership only when the person behind that email accepts it.
+    Answered invitations are kept (status) as the record of who was let in by whom.
+    """
+
+    id = fields.UUIDField(primary_key=True, default=uuid7)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "app.Organization", related_name="invitations", on_delete=fields.CASCADE
+    )
+    # Normalised like users' emails (stripped, lower-cased), so it matches the account's.
+    email = fields.CharField(max_length=254)
+    role = fields.CharEnumField(OrganizationRole, max_length=16, description="Offered role")
+    status = fields.CharEnumField(
+        InvitationStatus, max_length=16, default=InvitationStatus.PENDING, description="Status"
+    )
+    invited_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "app.User", related_name="sent_invitations", on_delete=fields.SET_NULL, null=True
+    )
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    # When it was accepted, declined or revoked.
+    answered_at = fields.DatetimeField(null=True)
+
+    organization_id: UUID
+    invited_by_id: UUID | None
+
+    class Meta:
+        table = "organization_invitations"
+        indexes = (
+            ("email", "status"),
+            ("organization_id", "status"),
+            ("invited_by_id", "created_at"),
+        )

@@ -1,4 +1,7 @@
-"""Organizations and memberships: OWNER and ADMIN add members; only an OWNER adds an OWNER."""
+"""Organizations and memberships: creating one, and reading who belongs with which role.
+
+People join by invitation (`invitations.py`); roles change and members leave in `members.py`.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +13,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app.audit.service import audit
-from app.auth.models import User
-from app.errors import ConflictError, ForbiddenError, NotFoundError, ValidationFailedError
+from app.errors import ConflictError, ValidationFailedError
 from app.organizations.errors import SLUG_RE, check_organization, slugify
 from app.organizations.models import Membership, Organization, OrganizationRole
 from app.service_context import ServiceContext
@@ -53,37 +55,6 @@ async def create_organization(ctx: ServiceContext, name: str, slug: str | None) 
     return org
 
 
-async def add_member(
-    ctx: ServiceContext, organization_id: UUID | None, email: str, role: OrganizationRole
-) -> Membership:
-    # A caller who is not a member learns nothing about the organization's existence.
-    caller_role = await membership_role(ctx.user_id, organization_id) if organization_id else None
-    if organization_id is None or caller_role is None:
-        raise NotFoundError("Organization not found.")
-    if not caller_role.can_write:
-        raise ForbiddenError("Only an owner or an admin may add members.")
-    if role is OrganizationRole.OWNER and caller_role is not OrganizationRole.OWNER:
-        raise ForbiddenError("Only an owner may add another owner.")
-    user = await User.get_or_none(email=email.strip().lower())
-    if user is None:
-        raise NotFoundError("No user with this email.")
-    try:
-        async with in_transaction():
-            membership = await Membership.create(
-                user=user, organization_id=organization_id, role=role
-            )
-            await audit(
-                ctx,
-                "organization.member_add",
-                organization_id=organization_id,
-                scope_user_id=None,
-                metadata={"userId": str(user.id), "role": role.value},
-            )
-    except IntegrityError:
-        raise ConflictError("This user is already a member.") from None
-    return membership
-
-
 async def organizations_of(user_id: UUID) -> list[tuple[Organization, OrganizationRole]]:
     rows = (
         await Membership.filter(user_id=user_id)
@@ -98,3 +69,18 @@ async def members_of(user_id: UUID, organization_id: UUID) -> list[Membership]:
     if await membership_role(user_id, organization_id) is None:
         return []
     return await Membership.filter(organization_id=organization_id).order_by("created_at")
+
+
+async def system_current_members(pairs: set[tuple[UUID, UUID]]) -> set[tuple[UUID, UUID]]:
+    """Which of these (organization id, user id) pairs are still memberships.
+
+    Cross-tenant by design: the status hub asks it for all its organization-scoped subscribers
+    at once, before delivering an event, so a removed member stops receiving events at once.
+    """
+    if not pairs:
+        return set()
+    rows = await Membership.filter(
+        organization_id__in={o for o, _ in pairs}, user_id__in={u for _, u in pairs}
+    ).values_list("organization_id", "user_id")
+    found = {(UUID(str(o)), UUID(str(u))) for o, u in rows}
+    return found & pairs

@@ -32,12 +32,24 @@ def breaking_changes(contract_sdl: str, schema_sdl: str) -> list[str]:
     return [f"{change.type.name}: {change.description}" for change in changes]
 
 
+# An operation whose file starts with this comment uses what the server added beyond the design
+# contract (the comment says what): it is validated against `schema.graphql` only, which in turn
+# must keep the contract whole. Every other operation must stay inside the contract itself.
+BEYOND_CONTRACT_MARK = "# beyond-contract:"
+
+
+def beyond_contract(text: str) -> bool:
+    return text.lstrip().startswith(BEYOND_CONTRACT_MARK)
+
+
 def operation_errors(contract_sdl: str, operations: Mapping[str, str]) -> dict[str, list[str]]:
-    """Per operation that does not validate against the contract, its validation errors."""
+    """Per operation that does not validate against the contract, its validation errors
+    (operations marked as beyond the contract are not checked against it)."""
     contract = build_schema(contract_sdl)
     errors = {
         name: [error.message for error in validate(contract, parse(text))]
         for name, text in operations.items()
+        if not beyond_contract(text)
     }
     return {name: messages for name, messages in errors.items() if messages}
 

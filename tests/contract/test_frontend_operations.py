@@ -34,7 +34,7 @@ from graphql import (
     visit,
 )
 
-from tests.contract.check import SCHEMA_FILE, operation_errors, read_operations
+from tests.contract.check import SCHEMA_FILE, beyond_contract, operation_errors, read_operations
 from tests.support.harness import Harness
 from tests.support.upstreams import FakeUpstreams
 
@@ -51,6 +51,7 @@ CRUD_FLOW = frozenset(
         "Organizations",
         "CreateOrganization",
         "AddOrganizationMember",
+        "AcceptInvitation",
         "GatewayList",
         "GatewayDetail",
         "CreateGateway",
@@ -74,6 +75,19 @@ LIFECYCLE_FLOW = frozenset(
         "TelegramUpdates",
     }
 )
+# Sent by `test_invitation_and_membership_flow`.
+MEMBERSHIP_FLOW = frozenset(
+    {
+        "AddOrganizationMember",
+        "MyInvitations",
+        "OrganizationInvitations",
+        "AcceptInvitation",
+        "DeclineInvitation",
+        "RevokeInvitation",
+        "ChangeMemberRole",
+        "RemoveMember",
+    }
+)
 
 PASSWORD = "correct horse battery"
 BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
@@ -84,7 +98,7 @@ OPENAI_KEY = "sk-test-0123456789abcdefWXYZ"
 
 
 def test_every_operation_has_a_file_and_is_executed_by_a_flow() -> None:
-    expected = CRUD_FLOW | LIFECYCLE_FLOW
+    expected = CRUD_FLOW | LIFECYCLE_FLOW | MEMBERSHIP_FLOW
     assert sorted(expected - set(OPERATIONS)) == [], "frontend-contract/ misses operations"
     assert sorted(set(OPERATIONS) - expected) == [], (
         "add the new operation to a flow below so that it is executed, not only validated"
@@ -134,6 +148,20 @@ def test_the_contract_check_reports_an_operation_outside_the_contract() -> None:
             "Cannot query field 'gatewayProviders' on type 'Query'.",
         ]
     }
+
+
+def test_an_operation_marked_beyond_the_contract_is_checked_against_the_schema_only() -> None:
+    contract = "type Query { viewer: User }\ntype User { id: ID! }"
+    marked = "# beyond-contract: names, added later\nquery Marked { viewer { id name } }"
+    assert operation_errors(contract, {"Marked": marked}) == {}
+    # The mark must open the file: a comment further down exempts nothing.
+    late = "query Late { viewer { id name } }\n# beyond-contract: too late"
+    assert list(operation_errors(contract, {"Late": late})) == ["Late"]
+
+
+def test_the_membership_operations_are_the_ones_marked_beyond_the_contract() -> None:
+    marked = {name for name, text in OPERATIONS.items() if beyond_contract(text)}
+    assert marked == MEMBERSHIP_FLOW
 
 
 def _fields_by_condition(
@@ -332,20 +360,26 @@ async def test_account_organization_and_gateway_flow(harness: Harness) -> None:
         token=alice,
         expect="ConflictError",
     )
-    membership = await op(
+    bob = (await op("Login", {"input": {**credentials, "email": "bob@example.test"}}))["token"]
+    invitation = await op(
         "AddOrganizationMember",
         {"input": {"organizationId": org["id"], "email": "bob@example.test", "role": "ADMIN"}},
         token=alice,
-        expect="Membership",
+        expect="OrganizationInvitation",
     )
-    assert (membership["role"], membership["user"]["email"]) == ("ADMIN", "bob@example.test")
-    assert membership["organization"]["id"] == org["id"]
+    assert (invitation["role"], invitation["email"]) == ("ADMIN", "bob@example.test")
+    assert invitation["organization"]["id"] == org["id"]
+    # An unregistered email is answered the same way: the invitation waits for it.
     await op(
         "AddOrganizationMember",
         {"input": {"organizationId": org["id"], "email": "nobody@example.test", "role": "MEMBER"}},
         token=alice,
-        expect="NotFoundError",
+        expect="OrganizationInvitation",
     )
+    membership = await op(
+        "AcceptInvitation", {"id": invitation["id"]}, token=bob, expect="Membership"
+    )
+    assert (membership["role"], membership["organization"]["id"]) == ("ADMIN", org["id"])
 
     organizations = await op("Organizations", token=alice)
     assert [o["slug"] for o in organizations] == ["acme"]
@@ -595,3 +629,94 @@ async def test_gateway_lifecycle_flow(harness: Harness, upstreams: FakeUpstreams
     assert completion["messages"] == [{"role": "user", "content": "Hello"}]
 
     assert op.executed == LIFECYCLE_FLOW
+
+
+async def test_invitation_and_membership_flow(harness: Harness) -> None:
+    op = Operations(harness)
+    owner = await harness.register("owner@example.test", "Olga")
+    org = await harness.create_org(owner, "Team", "team")
+
+    def invite(email: str, role: str) -> dict[str, Any]:
+        return {"input": {"organizationId": org, "email": email, "role": role}}
+
+    # Invited before registering; the invitation appears once the account exists.
+    sent = await op(
+        "AddOrganizationMember",
+        invite("dana@example.test", "ADMIN"),
+        token=owner,
+        expect="OrganizationInvitation",
+    )
+    assert sent["status"] == "PENDING"
+    dana = await harness.register("dana@example.test", "Dana")
+    (mine,) = await op("MyInvitations", token=dana)
+    assert (mine["id"], mine["role"], mine["invitedByName"]) == (sent["id"], "ADMIN", "Olga")
+    assert mine["organization"] == {"id": org, "name": "Team", "slug": "team"}
+    joined = await op("AcceptInvitation", {"id": sent["id"]}, token=dana, expect="Membership")
+    assert joined["organization"]["viewerRole"] == "ADMIN"
+    assert await op("MyInvitations", token=dana) == []
+    await op("AcceptInvitation", {"id": sent["id"]}, token=dana, expect="NotFoundError")
+
+    # A second invitation is declined, a third revoked; the owner's list follows.
+    erin = await harness.register("erin@example.test", "Erin")
+    declined = await op(
+        "AddOrganizationMember",
+        invite("erin@example.test", "MEMBER"),
+        token=dana,
+        expect="OrganizationInvitation",
+    )
+    await op(
+        "AddOrganizationMember",
+        invite("frank@example.test", "OWNER"),
+        token=dana,
+        expect="ForbiddenError",
+    )
+    revoked = await op(
+        "AddOrganizationMember",
+        invite("frank@example.test", "OWNER"),
+        token=owner,
+        expect="OrganizationInvitation",
+    )
+    (listed,) = await op("OrganizationInvitations", token=owner)
+    assert [i["id"] for i in listed["invitations"]] == [declined["id"], revoked["id"]]
+    assert listed["invitations"][0]["invitedBy"]["email"] == "dana@example.test"
+    result = await op("DeclineInvitation", {"id": declined["id"]}, token=erin)
+    assert (result["__typename"], result["status"]) == ("OrganizationInvitation", "DECLINED")
+    await op("RevokeInvitation", {"id": revoked["id"]}, token=dana, expect="ForbiddenError")
+    result = await op("RevokeInvitation", {"id": revoked["id"]}, token=owner)
+    assert (result["__typename"], result["status"]) == ("OrganizationInvitation", "REVOKED")
+    assert (await op("OrganizationInvitations", token=owner))[0]["invitations"] == []
+    await op("DeclineInvitation", {"id": revoked["id"]}, token=erin, expect="NotFoundError")
+
+    # Roles and removal, always keeping an owner.
+    dana_id = (await harness.gql("{ viewer { id } }", token=dana))["viewer"]["id"]
+    owner_id = (await harness.gql("{ viewer { id } }", token=owner))["viewer"]["id"]
+    demoted = await op(
+        "ChangeMemberRole",
+        {"input": {"organizationId": org, "userId": owner_id, "role": "ADMIN"}},
+        token=owner,
+        expect="ConflictError",
+    )
+    assert "owner" in demoted["message"]
+    changed = await op(
+        "ChangeMemberRole",
+        {"input": {"organizationId": org, "userId": dana_id, "role": "MEMBER"}},
+        token=owner,
+        expect="Membership",
+    )
+    assert (changed["role"], changed["user"]["id"]) == ("MEMBER", dana_id)
+    await op(
+        "RemoveMember",
+        {"input": {"organizationId": org, "userId": owner_id}},
+        token=dana,
+        expect="ForbiddenError",
+    )
+    removed = await op(
+        "RemoveMember",
+        {"input": {"organizationId": org, "userId": dana_id}},
+        token=owner,
+        expect="RemovedMember",
+    )
+    assert removed == {"__typename": "RemovedMember", "organizationId": org, "userId": dana_id}
+    assert await op("OrganizationInvitations", token=dana) == []
+
+    assert op.executed == MEMBERSHIP_FLOW

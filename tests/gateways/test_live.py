@@ -157,6 +157,7 @@ def test_every_field_a_shared_document_can_reach_is_classified() -> None:
     per_viewer = {
         ("Organization", "viewerRole"),  # the viewer's own role
         ("Organization", "members"),  # read through the viewer's memberships
+        ("Organization", "invitations"),  # OWNERs and ADMINs only
         ("User", "memberships"),  # limited to the viewer's organizations
         ("Gateway", "auditEvents"),  # resolved from the request context: not vetted for sharing
     }

@@ -359,6 +359,82 @@ async def test_a_logout_ends_the_open_subscription(
         assert other  # a second account exists, untouched by the first one's logout
 
 
+# ---------------------------------------------------------------- membership
+
+
+REMOVE_MEMBER = """mutation($input: RemoveMemberInput!) { removeMember(input: $input) {
+  __typename ... on Error { message } } }"""
+
+
+async def test_a_removed_member_stops_receiving_the_organizations_events(live: Live) -> None:
+    owner = await live.http.register("owner@example.com")
+    member = await live.http.register("member@example.com")
+    org = await live.http.create_org(owner, "Acme")
+    assert (await live.http.add_member(owner, org, "member@example.com", "MEMBER"))[
+        "__typename"
+    ] == "Membership"
+    gateway_id = await create_gateway(live.http, owner, "Acme bot", org=org)
+    viewer = await live.http.gql("{ viewer { id } }", token=member)
+
+    async with ws.connect(live.ws_url) as removed, ws.connect(live.ws_url) as staying:
+        await removed.init(ws.auth_payload(member, org))
+        await staying.init(ws.auth_payload(owner, org))
+        removed_op = await removed.subscribe(SUBSCRIPTION)
+        staying_op = await staying.subscribe(SUBSCRIPTION)
+        await live.wait_subscriptions(2)
+        await set_status(live.http, owner, gateway_id, "CONNECTING", org=org)
+        assert event_of(await removed.next_data(removed_op))["status"] == "CONNECTING"
+        assert event_of(await staying.next_data(staying_op))["status"] == "CONNECTING"
+
+        result = await live.http.gql(
+            REMOVE_MEMBER,
+            {"input": {"organizationId": org, "userId": viewer["viewer"]["id"]}},
+            token=owner,
+        )
+        assert result["removeMember"] == {"__typename": "RemovedMember"}
+        await set_status(live.http, owner, gateway_id, "ERROR", error="down", org=org)
+
+        # The next event is not delivered to the removed member: their stream ends instead.
+        message = await removed.receive(removed_op)
+        errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+        assert [(e["message"], e["extensions"]["code"]) for e in errors] == [
+            ("You are no longer a member of this organization.", "FORBIDDEN")
+        ]
+        assert message["type"] == "error" or message["payload"]["data"] is None
+        assert event_of(await staying.next_data(staying_op))["status"] == "ERROR"
+        await live.wait_subscriptions(1)
+
+
+async def test_operations_on_an_open_socket_follow_membership_changes(live: Live) -> None:
+    """The scope is chosen at connection_init, but a demotion or a removal applies to the
+    socket's next operation, as it does to the next HTTP request."""
+    owner = await live.http.register("owner@example.com")
+    admin = await live.http.register("admin@example.com")
+    org = await live.http.create_org(owner, "Acme")
+    await live.http.add_member(owner, org, "admin@example.com", "ADMIN")
+    admin_id = (await live.http.gql("{ viewer { id } }", token=admin))["viewer"]["id"]
+    create = """mutation { createGateway(input: {name: "Hook", type: WEBHOOK,
+      credentials: {webhook: {url: "https://hooks.example.com/in"}}}) { __typename } }"""
+    change = """mutation($input: ChangeMemberRoleInput!) { changeMemberRole(input: $input) {
+      __typename } }"""
+
+    async with ws.connect(live.ws_url) as client:
+        await client.init(ws.auth_payload(admin, org))
+        created = await client.next_data(await client.subscribe(create))
+        assert created == {"createGateway": {"__typename": "Gateway"}}
+
+        demotion = {"organizationId": org, "userId": admin_id, "role": "MEMBER"}
+        await live.http.gql(change, {"input": demotion}, token=owner)
+        refused = await client.next_data(await client.subscribe(create))
+        assert refused == {"createGateway": {"__typename": "ForbiddenError"}}
+
+        removal = {"organizationId": org, "userId": admin_id}
+        await live.http.gql(REMOVE_MEMBER, {"input": removal}, token=owner)
+        message = await client.receive(await client.subscribe("{ gateways { total } }"))
+        assert message["type"] == "next", message
+        assert [e["extensions"]["code"] for e in message["payload"]["errors"]] == ["FORBIDDEN"]
+
+
 # ---------------------------------------------------------------- transport
 
 

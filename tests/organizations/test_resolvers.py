@@ -22,15 +22,6 @@ mutation($input: CreateOrganizationInput!) {
   }
 }"""
 
-ADD_MEMBER = """
-mutation($input: AddOrganizationMemberInput!) {
-  addOrganizationMember(input: $input) {
-    __typename
-    ... on Membership { role createdAt user { id email } organization { id slug viewerRole } }
-    ... on Error { message }
-  }
-}"""
-
 ORGANIZATIONS = """
 query {
   organizations {
@@ -57,18 +48,6 @@ async def create_org(
 ) -> dict[str, Any]:
     data = await harness.gql(CREATE_ORG, {"input": {"name": name, "slug": slug}}, token=token)
     result: dict[str, Any] = data["createOrganization"]
-    return result
-
-
-async def add_member(
-    harness: Harness, token: str, org_id: str, email: str, role: str
-) -> dict[str, Any]:
-    data = await harness.gql(
-        ADD_MEMBER,
-        {"input": {"organizationId": org_id, "email": email, "role": role}},
-        token=token,
-    )
-    result: dict[str, Any] = data["addOrganizationMember"]
     return result
 
 
@@ -156,83 +135,7 @@ async def test_create_organization_ignores_a_foreign_organization_header(
 # ---------------------------------------------------------------- addOrganizationMember
 
 
-@pytest.mark.parametrize(
-    ("caller", "role"),
-    [
-        ("owner", "OWNER"),
-        ("owner", "ADMIN"),
-        ("owner", "MEMBER"),
-        ("admin", "ADMIN"),
-        ("admin", "MEMBER"),
-    ],
-)
-async def test_owner_and_admin_add_members(
-    harness: Harness, team: dict[str, str], caller: str, role: str
-) -> None:
-    new_token = await harness.register("newcomer@example.com")
-
-    result = await add_member(harness, team[caller], team["org"], "NewComer@example.com", role)
-
-    assert result["__typename"] == "Membership"
-    assert result["role"] == role
-    assert result["user"]["email"] == "newcomer@example.com"
-    assert result["organization"]["id"] == team["org"]
-    assert result["organization"]["slug"] == "acme"
-    assert result["organization"]["viewerRole"] == caller.upper()
-    # The newcomer sees the organization with the granted role.
-    data = await harness.gql("{ organizations { id viewerRole } }", token=new_token)
-    assert data["organizations"] == [{"id": team["org"], "viewerRole": role}]
-
-
-@pytest.mark.parametrize(
-    ("caller", "org_key", "email", "role", "typename"),
-    [
-        ("member", "org", "newcomer@example.com", "MEMBER", "ForbiddenError"),
-        ("admin", "org", "newcomer@example.com", "OWNER", "ForbiddenError"),
-        ("outsider", "org", "newcomer@example.com", "MEMBER", "NotFoundError"),
-        ("outsider", "unknown", "newcomer@example.com", "MEMBER", "NotFoundError"),
-        ("owner", "malformed", "newcomer@example.com", "MEMBER", "NotFoundError"),
-        ("owner", "org", "nobody@example.com", "MEMBER", "NotFoundError"),
-        ("owner", "org", "member@example.com", "ADMIN", "ConflictError"),
-    ],
-)
-async def test_add_member_failures(
-    harness: Harness,
-    team: dict[str, str],
-    caller: str,
-    org_key: str,
-    email: str,
-    role: str,
-    typename: str,
-) -> None:
-    await harness.register("newcomer@example.com")
-    org_id = {"org": team["org"], "unknown": str(uuid7()), "malformed": "not-a-uuid"}[org_key]
-
-    result = await add_member(harness, team[caller], org_id, email, role)
-
-    assert result["__typename"] == typename
-    assert result["message"]
-    members = await harness.gql(ORGANIZATIONS, token=team["owner"])
-    assert sorted(
-        (m["user"]["email"], m["role"]) for m in members["organizations"][0]["members"]
-    ) == [
-        ("admin@example.com", "ADMIN"),
-        ("member@example.com", "MEMBER"),
-        ("owner@example.com", "OWNER"),
-    ]
-
-
-async def test_add_member_duplicate_on_both_engines(any_harness: Harness) -> None:
-    owner = await any_harness.register("owner@example.com")
-    await any_harness.register("twice@example.com")
-    org_id = await any_harness.create_org(owner, "Acme")
-    assert (await add_member(any_harness, owner, org_id, "twice@example.com", "MEMBER"))[
-        "__typename"
-    ] == "Membership"
-
-    result = await add_member(any_harness, owner, org_id, "twice@example.com", "ADMIN")
-
-    assert result["__typename"] == "ConflictError"
+# addOrganizationMember, invitations, role changes and removals: test_invitation_resolvers.py
 
 
 # ---------------------------------------------------------------- organizations, members, viewer

@@ -7,35 +7,16 @@ from uuid import UUID
 import pytest
 
 from app.audit.models import AuditEvent
-from app.core.ids import uuid7
-from app.errors import ConflictError, ForbiddenError, NotFoundError, ValidationFailedError
+from app.errors import ConflictError, ValidationFailedError
 from app.organizations import service
 from app.organizations.errors import slugify
 from app.organizations.models import Membership, Organization, OrganizationRole
-from app.service_context import ServiceContext
+from tests.organizations.people import join, new_user, org_with
 from tests.support.harness import Harness
 
 OWNER = OrganizationRole.OWNER
 ADMIN = OrganizationRole.ADMIN
 MEMBER = OrganizationRole.MEMBER
-
-
-async def new_user(harness: Harness, email: str) -> ServiceContext:
-    issued = await harness.services.auth.register(email, "correct horse battery", email[:3])
-    return ServiceContext(user_id=issued.user.id)
-
-
-async def org_with(
-    harness: Harness, roles: dict[str, OrganizationRole]
-) -> tuple[Organization, dict[str, ServiceContext]]:
-    """An organization created by `owner@example.com` with the given extra members."""
-    owner = await new_user(harness, "owner@example.com")
-    org = await service.create_organization(owner, "Acme", None)
-    people = {"owner": owner}
-    for name, role in roles.items():
-        people[name] = await new_user(harness, f"{name}@example.com")
-        await service.add_member(owner, org.id, f"{name}@example.com", role)
-    return org, people
 
 
 # ---------------------------------------------------------------- create_organization
@@ -139,98 +120,6 @@ async def test_a_duplicate_slug_is_a_conflict_and_leaves_nothing_behind(
     assert await AuditEvent.filter(action="organization.create").count() == 1
 
 
-# ---------------------------------------------------------------- add_member
-
-
-@pytest.mark.parametrize(
-    ("caller", "added"),
-    [
-        (OWNER, OWNER),
-        (OWNER, ADMIN),
-        (OWNER, MEMBER),
-        (ADMIN, ADMIN),
-        (ADMIN, MEMBER),
-    ],
-)
-async def test_owners_and_admins_add_members(
-    harness: Harness, caller: OrganizationRole, added: OrganizationRole
-) -> None:
-    org, people = await org_with(harness, {"caller": caller} if caller is not OWNER else {})
-    ctx = people.get("caller", people["owner"])
-    newcomer = await new_user(harness, "newcomer@example.com")
-
-    membership = await service.add_member(ctx, org.id, "  NewComer@Example.com ", added)
-
-    assert membership.user_id == newcomer.user_id
-    assert membership.organization_id == org.id
-    assert membership.role is added
-    assert await service.membership_role(newcomer.user_id, org.id) is added
-    event = await AuditEvent.filter(action="organization.member_add").order_by("-created_at")
-    assert event[0].organization_id == org.id
-    assert event[0].actor_id == ctx.user_id
-    assert event[0].metadata == {"userId": str(newcomer.user_id), "role": added.value}
-
-
-async def test_a_member_may_not_add_anyone(harness: Harness) -> None:
-    org, people = await org_with(harness, {"plain": MEMBER})
-    await new_user(harness, "newcomer@example.com")
-
-    with pytest.raises(ForbiddenError):
-        await service.add_member(people["plain"], org.id, "newcomer@example.com", MEMBER)
-    # Refused before the email is looked up: a MEMBER cannot probe which emails exist.
-    with pytest.raises(ForbiddenError):
-        await service.add_member(people["plain"], org.id, "nobody@example.com", MEMBER)
-    assert await Membership.filter(organization_id=org.id).count() == 2
-
-
-async def test_an_admin_may_not_add_an_owner(harness: Harness) -> None:
-    org, people = await org_with(harness, {"admin": ADMIN})
-    newcomer = await new_user(harness, "newcomer@example.com")
-
-    with pytest.raises(ForbiddenError) as info:
-        await service.add_member(people["admin"], org.id, "newcomer@example.com", OWNER)
-
-    assert "owner" in info.value.message.lower()
-    assert await service.membership_role(newcomer.user_id, org.id) is None
-
-
-async def test_a_non_member_gets_not_found(harness: Harness) -> None:
-    org, _ = await org_with(harness, {})
-    outsider = await new_user(harness, "outsider@example.com")
-    await new_user(harness, "newcomer@example.com")
-
-    with pytest.raises(NotFoundError) as known_org:
-        await service.add_member(outsider, org.id, "newcomer@example.com", MEMBER)
-    with pytest.raises(NotFoundError) as unknown_org:
-        await service.add_member(outsider, uuid7(), "newcomer@example.com", MEMBER)
-    with pytest.raises(NotFoundError) as no_org:
-        await service.add_member(outsider, None, "newcomer@example.com", MEMBER)
-
-    # The same answer whether or not the organization exists.
-    assert known_org.value.message == unknown_org.value.message == no_org.value.message
-    assert await Membership.filter(organization_id=org.id).count() == 1
-
-
-async def test_an_unknown_email_is_not_found(harness: Harness) -> None:
-    org, people = await org_with(harness, {})
-
-    with pytest.raises(NotFoundError) as info:
-        await service.add_member(people["owner"], org.id, "nobody@example.com", MEMBER)
-
-    assert "email" in info.value.message
-
-
-async def test_adding_a_member_twice_is_a_conflict(any_harness: Harness) -> None:
-    org, people = await org_with(any_harness, {"twice": MEMBER})
-
-    with pytest.raises(ConflictError):
-        await service.add_member(people["owner"], org.id, "TWICE@example.com", ADMIN)
-
-    # The existing membership keeps its role.
-    assert await service.membership_role(people["twice"].user_id, org.id) is MEMBER
-    assert await Membership.filter(organization_id=org.id).count() == 2
-
-
 # ---------------------------------------------------------------- lists
 
 
@@ -239,7 +128,7 @@ async def test_organizations_of_lists_memberships_with_roles(harness: Harness) -
     bob = await new_user(harness, "bob@example.com")
     await service.create_organization(alice, "First", None)
     second = await service.create_organization(bob, "Second", None)
-    await service.add_member(bob, second.id, "alice@example.com", ADMIN)
+    await join(harness, bob, second.id, "alice@example.com", ADMIN, alice)
     await service.create_organization(bob, "Bobs Only", None)
 
     rows = await service.organizations_of(alice.user_id)

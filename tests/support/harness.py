@@ -105,14 +105,31 @@ class Harness:
         org_id: str = data["createOrganization"]["id"]
         return org_id
 
-    async def add_member(self, token: str, org_id: str, email: str, role: str) -> dict[str, Any]:
+    async def invite(self, token: str, org_id: str, email: str, role: str) -> dict[str, Any]:
+        """`addOrganizationMember`: an invitation, or the error member (with its message)."""
         data = await self.gql(
             """mutation($input: AddOrganizationMemberInput!) {
-                 addOrganizationMember(input: $input) { __typename ... on Error { message } } }""",
+                 addOrganizationMember(input: $input) {
+                   __typename ... on OrganizationInvitation { id } ... on Error { message } } }""",
             {"input": {"organizationId": org_id, "email": email, "role": role}},
             token=token,
         )
         result: dict[str, Any] = data["addOrganizationMember"]
+        return result
+
+    async def add_member(self, token: str, org_id: str, email: str, role: str) -> dict[str, Any]:
+        """Invite a registered user (registered through this harness) and accept as them: the
+        accepted `Membership` (`{"__typename": "Membership"}`), or the error member."""
+        invited = await self.invite(token, org_id, email, role)
+        if invited["__typename"] != "OrganizationInvitation":
+            return invited
+        data = await self.gql(
+            """mutation($id: ID!) { acceptInvitation(id: $id) {
+                 __typename ... on Error { message } } }""",
+            {"id": invited["id"]},
+            token=self.tokens[email],
+        )
+        result: dict[str, Any] = data["acceptInvitation"]
         return result
 
 
