@@ -42,7 +42,7 @@ def create_app(
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
-        Route("/api/webhooks/telegram/{gateway_id}", telegram_webhook, methods=["GET", "POST"]),
+        Route("/api/webhooks/telegram/{gateway_id}", telegram_webhook, methods=["POST"]),
     ]
     middleware = [
         Middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes),
