@@ -16,6 +16,7 @@ from strawberry.types.unset import UnsetType
 
 from app.auth.tokens import parse_bearer
 from app.container import Services
+from app.core import strict_json
 from app.core.ids import parse_uuid
 from app.errors import ScopeForbiddenError
 from app.graphql.context import Context
@@ -60,6 +61,15 @@ class GraphQLApp(GraphQL[Context, None]):
             connection_init_wait_timeout=timedelta(seconds=10),
             max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
         )
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Request bodies and WebSocket messages: NaN and Infinity are refused like any other
+        malformed JSON (400 over HTTP), rather than reaching a JSON column or an upstream."""
+        return strict_json.loads(data)
+
+    def encode_json(self, data: object) -> str:
+        # The JSON scalar already refuses non-finite values; this is the last line.
+        return strict_json.compact(data)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Authenticate the socket from the `connection_init` payload; refuse with 4403."""

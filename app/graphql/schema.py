@@ -36,6 +36,7 @@ from app.graphql.errors import (
     ValidationError,
     is_unexpected,
 )
+from app.graphql.scalars import JSON, StrictJSON
 from app.graphql.shared_execution import SharingExecutionContext
 from app.organizations.resolvers import OrganizationMutation, OrganizationQuery
 from app.webhooks.resolvers import WebhookQuery
@@ -138,6 +139,7 @@ def build_schema(
             QuotaExceededError,
         ],
         config=StrawberryConfig(disable_field_suggestions=production),
+        scalar_overrides={JSON: StrictJSON},
         # Hands a subscription's executor to its resolver, for executing events once per group.
         execution_context_class=SharingExecutionContext,
     )

@@ -12,7 +12,6 @@ per-connection cap and clean-up remain strawberry's.
 
 from __future__ import annotations
 
-import json
 from contextvars import ContextVar
 from typing import Any
 
@@ -22,6 +21,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     Operation,
 )
 
+from app.core import strict_json
 from app.graphql.context import Context
 from app.graphql.outbox import Frame, Outbox
 
@@ -32,7 +32,7 @@ current_sink: ContextVar[OperationSink | None] = ContextVar("current_sink", defa
 
 def encode_json(data: object) -> str:
     """JSON as strawberry encodes every graphql-transport-ws message (BaseView.encode_json)."""
-    return json.dumps(data, separators=(",", ":"))
+    return strict_json.compact(data)
 
 
 class OperationSink:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -274,3 +275,32 @@ async def test_anonymous_callers_are_refused(any_harness: Harness, owner: str) -
     assert body["data"] is None
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert UUID(gateway_id)
+
+
+async def test_a_payload_stored_with_nan_before_it_was_refused_is_served_as_json(
+    harness: Harness, clock: FakeClock
+) -> None:
+    # SQLite kept NaN from bodies the route accepted before it refused them; the list served it
+    # as `NaN`, which JSON.parse refuses, so the SPA lost the whole inbox.
+    token = await harness.register("owner@example.test")
+    gateway_id = await create_telegram(harness, token)
+    row = await add_update(gateway_id, 1, clock.now())
+    await TelegramUpdate._meta.db.execute_query(
+        "UPDATE telegram_updates SET payload = ? WHERE id = ?",
+        ['{"update_id":1,"x":NaN,"y":[Infinity,2.5]}', str(row.id)],
+    )
+
+    response = await harness.client.post(
+        "/graphql",
+        json={"query": UPDATES, "variables": {"gatewayId": gateway_id}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+    assert response.status_code == 200
+    body = json.loads(response.content, parse_constant=_no_constants)
+    [listed] = body["data"]["telegramUpdates"]
+    assert listed["payload"] == {"update_id": 1, "x": None, "y": [None, 2.5]}
+
+
+def _no_constants(name: str) -> Any:
+    raise AssertionError(f"the response contains {name}")

@@ -387,6 +387,29 @@ async def test_a_malformed_update_is_a_bad_request(any_bot: Bot, content: bytes)
     assert await stored(any_bot.id) == []
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param(b"NaN", id="nan"),
+        pytest.param(b"Infinity", id="infinity"),
+        pytest.param(b"-Infinity", id="minus-infinity"),
+        pytest.param(b"1e400", id="number-beyond-a-double"),
+        pytest.param(b"-1e400", id="negative-number-beyond-a-double"),
+    ],
+)
+async def test_nan_and_infinity_are_refused_on_every_database(any_bot: Bot, value: bytes) -> None:
+    # Not JSON (RFC 8259). SQLite stored it and later served invalid JSON; PostgreSQL refused
+    # the row, a 503 on every redelivery, so Telegram retried it for a day.
+    content = b'{"update_id": 8, "message": {"chat": {"id": 1}, "text": "x", "v": ' + value + b"}}"
+
+    response = await post_update(any_bot.h, any_bot.id, any_bot.secret, content=content)
+
+    assert response.status_code == 400
+    assert await stored(any_bot.id) == []
+    # The next update of that chat goes through.
+    assert (await post_update(any_bot.h, any_bot.id, any_bot.secret, update(9))).status_code == 200
+
+
 async def test_a_deeply_nested_body_is_a_bad_request_not_a_crash(any_bot: Bot) -> None:
     content = b'{"update_id": 1, "x": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
 
@@ -558,9 +581,7 @@ async def test_only_post_is_allowed(any_bot: Bot, method: str) -> None:
 
 
 @pytest.mark.parametrize("method", NOT_POST)
-async def test_other_methods_do_not_tell_known_from_unknown_gateways(
-    bot: Bot, method: str
-) -> None:
+async def test_other_methods_do_not_tell_known_from_unknown_gateways(bot: Bot, method: str) -> None:
     known = await bot.h.client.request(method, url(bot.id))
     unknown = await bot.h.client.request(method, url(str(uuid7())))
     malformed = await bot.h.client.request(method, url("not-a-uuid"))
