@@ -91,6 +91,13 @@ async def test_connect_sets_the_webhook(
     body = fake.calls[1].body
     assert body["url"] == f"{PUBLIC}/api/webhooks/telegram/{GATEWAY_ID}"
     assert body["allowed_updates"] == list(DEFAULT_ALLOWED_UPDATES)
+    # Telegram only sends what is asked for: payments, polls, member changes, reactions, boosts
+    # and business updates must be in the list (reactions and chat_member only arrive by name).
+    assert {
+        "pre_checkout_query", "shipping_query", "poll", "poll_answer", "chat_member",
+        "message_reaction", "message_reaction_count", "chat_boost", "removed_chat_boost",
+        "business_connection", "business_message", "purchased_paid_media", "subscription",
+    } <= set(body["allowed_updates"])  # fmt: skip
     assert body["max_connections"] == 40
     assert "drop_pending_updates" not in body
     secret = body["secret_token"]
