@@ -43,7 +43,7 @@ def create_app(
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
-        Route("/api/webhooks/telegram/{gateway_id}", telegram_webhook, methods=["GET", "POST"]),
+        Route("/api/webhooks/telegram/{gateway_id}", telegram_webhook, methods=["POST"]),
     ]
     middleware = [
         # Outermost, so everything inside sees the real client: app/core/client_address.py.

@@ -8,6 +8,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from app.auth.models import User
+from app.core import strict_json
 from app.core.ids import uuid7
 
 
@@ -22,7 +23,9 @@ class AuditEvent(Model):
     # Plain id rather than a foreign key: the trail outlives the gateway it speaks of.
     gateway_id = fields.UUIDField(null=True)
     action = fields.CharField(max_length=64)
-    metadata: dict[str, object] = fields.JSONField(default=dict)
+    metadata: dict[str, object] = fields.JSONField(
+        default=dict, encoder=strict_json.compact, decoder=strict_json.loads_stored
+    )
     ip_address = fields.CharField(max_length=64, null=True)
     user_agent = fields.CharField(max_length=512, null=True)
     request_id = fields.CharField(max_length=64, null=True)

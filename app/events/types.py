@@ -8,13 +8,13 @@ event type, a status this release does not know, a missing or mistyped field).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
+from app.core import strict_json
 from app.core.clock import utcnow
 from app.gateways.enums import GatewayStatus
 
@@ -66,13 +66,13 @@ class GatewayStatusChanged:
             "occurred_at": self.occurred_at.isoformat(),
             "version": self.version,
         }
-        return json.dumps(payload, separators=(",", ":")).encode()
+        return strict_json.compact(payload).encode()
 
     @classmethod
     def from_json(cls, data: bytes | str) -> GatewayStatusChanged:
         """Decode `to_json()` output; `ValueError` for anything else."""
         try:
-            payload = json.loads(data)
+            payload = strict_json.loads(data)
         except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
             raise ValueError(f"event is not valid JSON: {exc}") from None
         if not isinstance(payload, dict):

@@ -8,6 +8,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from app.auth.models import User
+from app.core import strict_json
 from app.core.ids import uuid7
 from app.gateways.enums import GatewayStatus, GatewayType
 from app.organizations.models import Organization
@@ -39,7 +40,9 @@ class Gateway(Model):
     # Envelope from app.core.crypto, bound to this row's id as associated data.
     credentials_ciphertext = fields.BinaryField()
     credentials_key_id = fields.CharField(max_length=32)
-    config: dict[str, object] = fields.JSONField(default=dict)
+    config: dict[str, object] = fields.JSONField(
+        default=dict, encoder=strict_json.compact, decoder=strict_json.loads_stored
+    )
     # SHA-256 of the Telegram webhook secret set at connect time; null = accepts no webhook.
     webhook_secret_hash = fields.CharField(max_length=64, null=True)
     # Bumped by every status change (under the row lock), carried in the status event so that

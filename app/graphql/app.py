@@ -27,6 +27,7 @@ from strawberry.types.unset import UnsetType
 
 from app.auth.tokens import parse_bearer
 from app.container import Services
+from app.core import strict_json
 from app.core.db_outage import is_database_unavailable
 from app.core.ids import parse_uuid
 from app.errors import ScopeForbiddenError
@@ -236,6 +237,10 @@ class GraphQLApp(GraphQL[Context, None]):
         sub_response = await super().get_sub_response(request)
         sub_response.media_type = response_media_type(request.headers.get("accept"))
         return sub_response
+
+    def encode_json(self, data: object) -> str:
+        # The JSON scalar already refuses non-finite values; this is the last line.
+        return strict_json.compact(data)
 
     # ------------------------------------------------------------------ WebSocket
 

@@ -10,11 +10,12 @@ object (AttributeError): each became a 500 and a traceback, for anyone without a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from strawberry.http import GraphQLRequestData
+
+from app.core import strict_json
 
 # How deep `variables` or `extensions` may nest. Our deepest input type is a few levels;
 # graphql-core walks variables recursively, so an unbounded depth is a stack overflow waiting.
@@ -34,11 +35,6 @@ class RequestError(Exception):
         return self.message
 
 
-def _refuse_constant(name: str) -> object:
-    # NaN and Infinity are not JSON; Python's decoder accepts them unless told otherwise.
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def decode_json(data: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> object:
     """Decode strict JSON; raises `RequestError` (400) for anything that is not."""
     try:
@@ -46,10 +42,10 @@ def decode_json(data: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> object
     except UnicodeDecodeError:
         raise RequestError(400, "The request body is not valid UTF-8.") from None
     try:
-        value = json.loads(text, parse_constant=_refuse_constant)
+        value = strict_json.loads(text)
     except RecursionError:
         raise RequestError(400, "The JSON is nested too deeply.") from None
-    except ValueError:  # JSONDecodeError, NaN/Infinity, an integer too long to convert
+    except ValueError:  # malformed, NaN/Infinity/1e400, an integer too long to convert
         raise RequestError(400, "The request is not valid JSON.") from None
     if _depth_exceeds(value, max_depth):
         raise RequestError(400, "The JSON is nested too deeply.")

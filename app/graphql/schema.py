@@ -38,6 +38,7 @@ from app.graphql.errors import (
     is_outage,
     is_unexpected,
 )
+from app.graphql.scalars import JSON, StrictJSON
 from app.graphql.shared_execution import SharingExecutionContext
 from app.graphql.validation import Validation
 from app.organizations.resolvers import OrganizationMutation, OrganizationQuery
@@ -162,6 +163,7 @@ def build_schema(
             QuotaExceededError,
         ],
         config=StrawberryConfig(disable_field_suggestions=production),
+        scalar_overrides={JSON: StrictJSON},
         # Hands a subscription's executor to its resolver, for executing events once per group.
         execution_context_class=(
             NoSuggestionsExecutionContext if production else SharingExecutionContext

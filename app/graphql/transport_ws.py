@@ -16,7 +16,6 @@ with an unhandled exception.
 
 from __future__ import annotations
 
-import json
 from contextvars import ContextVar
 from typing import Any
 
@@ -31,6 +30,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     SubscribeMessage,
 )
 
+from app.core import strict_json
 from app.graphql.context import Context
 from app.graphql.outbox import Frame, Outbox
 from app.graphql.request import RequestError, request_data
@@ -57,7 +57,7 @@ current_sink: ContextVar[OperationSink | None] = ContextVar("current_sink", defa
 
 def encode_json(data: object) -> str:
     """JSON as strawberry encodes every graphql-transport-ws message (BaseView.encode_json)."""
-    return json.dumps(data, separators=(",", ":"))
+    return strict_json.compact(data)
 
 
 class OperationSink:

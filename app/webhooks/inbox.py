@@ -7,7 +7,6 @@ as "other" rather than refused: a non-2xx would make Telegram retry it forever.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,36 +15,11 @@ from uuid import UUID
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from app.core import strict_json
 from app.core.ids import uuid7
+from app.providers.telegram.update_types import UPDATE_TYPES
 from app.webhooks.models import TelegramUpdate
 
-UPDATE_TYPES = (
-    "message",
-    "edited_message",
-    "channel_post",
-    "edited_channel_post",
-    "business_connection",
-    "business_message",
-    "edited_business_message",
-    "deleted_business_messages",
-    "guest_message",
-    "message_reaction",
-    "message_reaction_count",
-    "inline_query",
-    "chosen_inline_result",
-    "callback_query",
-    "shipping_query",
-    "pre_checkout_query",
-    "purchased_paid_media",
-    "poll",
-    "poll_answer",
-    "my_chat_member",
-    "chat_member",
-    "chat_join_request",
-    "chat_boost",
-    "removed_chat_boost",
-    "managed_bot",
-)
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 TEXT_MAX = 10_000
 # What no database column takes: NUL (PostgreSQL text and jsonb refuse it) and lone surrogates
@@ -95,17 +69,40 @@ def decode_update(body: bytes) -> ParsedUpdate:
 
     An update that could never be stored would be answered 503 again and again, and Telegram
     would redeliver it (holding back that chat's later updates) for a day: characters no column
-    takes are replaced instead. Anything that is not an update raises MalformedUpdateError.
+    takes are replaced instead. Anything that is not an update raises MalformedUpdateError,
+    including NaN and Infinity: they are not JSON, PostgreSQL refuses them (a 503 forever) and
+    SQLite would keep them for clients that cannot parse them.
     """
     try:
-        payload = json.loads(body)
+        payload = strict_json.loads(body)
         if _UNSTORABLE_IN_BODY.search(body):
             payload = _storable(payload)
     except RecursionError:
         raise MalformedUpdateError("the body is nested too deeply") from None
-    except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, NonStandardJSONError
         raise MalformedUpdateError(f"the body is not JSON ({exc})") from None
     return parse_update(payload)
+
+
+def _sender(update_type: str, body: dict[str, Any]) -> Any:
+    """The user who caused the update: `from` on most kinds, `user` on reactions, poll answers,
+    business connections, subscriptions and managed bots, the booster on chat boosts."""
+    if update_type == "chat_boost":
+        return _dict(_dict(body.get("boost")).get("source")).get("user")
+    if update_type == "removed_chat_boost":
+        return _dict(body.get("source")).get("user")
+    return body.get("from") if isinstance(body.get("from"), dict) else body.get("user")
+
+
+def _text(update_type: str, body: dict[str, Any], message: dict[str, Any]) -> Any:
+    if update_type == "callback_query" and body.get("data"):
+        # The pressed button's data comes first: the nested message is the bot's own.
+        return body.get("data")
+    if update_type == "poll":
+        return body.get("question")
+    if update_type in ("inline_query", "chosen_inline_result"):
+        return body.get("query")
+    return message.get("text") or message.get("caption")
 
 
 def parse_update(payload: Any) -> ParsedUpdate:
@@ -116,14 +113,12 @@ def parse_update(payload: Any) -> ParsedUpdate:
         raise MalformedUpdateError("update_id must be an integer")
     update_type = next((t for t in UPDATE_TYPES if t in payload), "other")
     body = _dict(payload.get(update_type))
-    # Where the chat and the sender sit differs per kind: a message has them at the top, a
-    # callback query nests the message, reactions have `user`/`actor_chat`.
+    # A callback query nests the message it was pressed on; every other kind has its chat (if
+    # any) at the top of its body.
     message = _dict(body.get("message")) or body
     chat = _dict(message.get("chat")) or None
-    sender = body.get("from") if isinstance(body.get("from"), dict) else body.get("user")
-    # A callback query's text is the pressed button's data: the nested message is the bot's own,
-    # and the row's sender is the user who pressed.
-    text = body.get("data") or message.get("text") or message.get("caption") or body.get("query")
+    sender = _sender(update_type, body)
+    text = _text(update_type, body, message)
     return ParsedUpdate(
         update_id=update_id,
         update_type=update_type,

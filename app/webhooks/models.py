@@ -7,6 +7,7 @@ from uuid import UUID
 from tortoise import fields
 from tortoise.models import Model
 
+from app.core import strict_json
 from app.core.ids import uuid7
 from app.gateways.models import Gateway
 
@@ -22,7 +23,10 @@ class TelegramUpdate(Model):
     chat_id = fields.BigIntField(null=True)
     from_user_id = fields.BigIntField(null=True)
     text = fields.TextField(null=True)
-    payload: dict[str, object] = fields.JSONField()
+    # Strict out (NaN is refused before it gets here anyway), tolerant in: see loads_stored.
+    payload: dict[str, object] = fields.JSONField(
+        encoder=strict_json.compact, decoder=strict_json.loads_stored
+    )
     received_at = fields.DatetimeField()
     processed_at = fields.DatetimeField(null=True)
 

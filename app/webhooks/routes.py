@@ -3,6 +3,9 @@
 200 is answered only after the row is committed; a storage failure answers 503 so Telegram
 delivers the update again. An acknowledged update is therefore never lost, and a redelivered one
 is never stored twice (see `inbox.store_update`).
+
+The route answers POST only (anything else is 405 before any lookup): Telegram never reads it, and
+an unauthenticated GET would tell anyone whether a gateway exists and what its status is.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import logging
 from datetime import timedelta
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from tortoise.expressions import Q
 
 from app.container import Services
@@ -44,8 +47,6 @@ async def telegram_webhook(request: Request) -> Response:
     entry = await services.webhook_directory.get(gateway_id) if gateway_id else None
     if entry is None or entry.type is not GatewayType.TELEGRAM_BOT:
         return PlainTextResponse("Unknown gateway.", status_code=404)
-    if request.method == "GET":
-        return JSONResponse({"id": str(entry.id), "status": entry.status.value})
     if not _secret_matches(entry, request.headers.get(SECRET_HEADER)):
         log.warning("webhook.telegram.unauthorized", extra={"gateway_id": str(entry.id)})
         return PlainTextResponse("Invalid secret token.", status_code=401)

@@ -23,7 +23,12 @@ class TelegramUpdate:
     chat_id: str | None = strawberry.field(description="64-bit Telegram ids are strings here.")
     from_user_id: str | None
     text: str | None
-    payload: JSON
+    payload: JSON = strawberry.field(
+        description=(
+            "The update as Telegram sent it. Its ids are JSON numbers, which JavaScript's "
+            "JSON.parse rounds past 2^53: read ids from updateId, chatId and fromUserId."
+        )
+    )
     received_at: datetime
 
     @classmethod

@@ -118,3 +118,11 @@ def test_a_bad_version_is_refused(version: object) -> None:
     payload["version"] = version
     with pytest.raises(ValueError, match="version"):
         GatewayStatusChanged.from_json(json.dumps(payload))
+
+
+@pytest.mark.parametrize("constant", [b"NaN", b"Infinity", b"-Infinity", b"1e400"])
+def test_an_event_with_non_standard_json_is_refused(constant: bytes) -> None:
+    # Even in a field this release ignores: it is not JSON, and no release writes it.
+    data = _payload()[:-1] + b', "added_later": ' + constant + b"}"
+    with pytest.raises(ValueError, match="not valid JSON"):
+        GatewayStatusChanged.from_json(data)

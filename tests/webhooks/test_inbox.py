@@ -184,6 +184,74 @@ def test_inline_query_text_is_the_query() -> None:
     assert update.chat_id is None
 
 
+def test_a_poll_update_text_is_its_question() -> None:
+    payload = {
+        "update_id": 30,
+        "poll": {"id": "p1", "question": "Lunch?", "options": [{"text": "Yes", "voter_count": 1}]},
+    }
+
+    update = parse_update(payload)
+
+    assert (update.update_type, update.chat_id, update.from_user_id) == ("poll", None, None)
+    assert update.text == "Lunch?"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {
+            "update_id": 31,
+            "chat_boost": {
+                "chat": {"id": CHANNEL, "type": "channel"},
+                "boost": {
+                    "boost_id": "b1",
+                    "add_date": 1,
+                    "expiration_date": 2,
+                    "source": {"source": "premium", "user": user(BIG_USER)},
+                },
+            },
+        },
+        {
+            "update_id": 31,
+            "removed_chat_boost": {
+                "chat": {"id": CHANNEL, "type": "channel"},
+                "boost_id": "b1",
+                "remove_date": 3,
+                "source": {"source": "gift_code", "user": user(BIG_USER)},
+            },
+        },
+    ],
+    ids=["chat_boost", "removed_chat_boost"],
+)
+def test_a_boost_sender_is_its_booster(payload: dict[str, Any]) -> None:
+    update = parse_update(payload)
+
+    assert (update.chat_id, update.from_user_id) == (CHANNEL, BIG_USER)
+
+
+def test_a_giveaway_boost_without_a_user_has_no_sender() -> None:
+    boost = {"boost_id": "b", "add_date": 1, "expiration_date": 2}
+    boost["source"] = {"source": "giveaway", "giveaway_message_id": 5}
+    payload = {"update_id": 32, "chat_boost": {"chat": {"id": CHANNEL}, "boost": boost}}
+
+    assert parse_update(payload).from_user_id is None
+
+
+def test_a_subscription_update_is_its_own_kind_with_its_user() -> None:
+    payload = {
+        "update_id": 33,
+        "subscription": {"user": user(BIG_USER), "invoice_payload": "p", "state": "canceled"},
+    }
+
+    update = parse_update(payload)
+
+    assert (update.update_type, update.from_user_id, update.chat_id) == (
+        "subscription",
+        BIG_USER,
+        None,
+    )
+
+
 def test_unknown_future_update_kind_is_other() -> None:
     payload = {"update_id": 60, "teleportation_request": {"chat": {"id": 1}, "from": user(2)}}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -274,3 +275,60 @@ async def test_anonymous_callers_are_refused(any_harness: Harness, owner: str) -
     assert body["data"] is None
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert UUID(gateway_id)
+
+
+async def test_a_payload_stored_with_nan_before_it_was_refused_is_served_as_json(
+    harness: Harness, clock: FakeClock
+) -> None:
+    # SQLite kept NaN from bodies the route accepted before it refused them; the list served it
+    # as `NaN`, which JSON.parse refuses, so the SPA lost the whole inbox.
+    token = await harness.register("owner@example.test")
+    gateway_id = await create_telegram(harness, token)
+    row = await add_update(gateway_id, 1, clock.now())
+    await TelegramUpdate._meta.db.execute_query(
+        "UPDATE telegram_updates SET payload = ? WHERE id = ?",
+        ['{"update_id":1,"x":NaN,"y":[Infinity,2.5]}', str(row.id)],
+    )
+
+    response = await harness.client.post(
+        "/graphql",
+        json={"query": UPDATES, "variables": {"gatewayId": gateway_id}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+    assert response.status_code == 200
+    body = json.loads(response.content, parse_constant=_no_constants)
+    [listed] = body["data"]["telegramUpdates"]
+    assert listed["payload"] == {"update_id": 1, "x": None, "y": [None, 2.5]}
+
+
+def _no_constants(name: str) -> Any:
+    raise AssertionError(f"the response contains {name}")
+
+
+async def test_ids_past_2_53_are_exact_in_the_fields_and_in_the_served_payload(
+    any_harness: Harness, owner: str, clock: FakeClock
+) -> None:
+    # The columns are BIGINT and the id fields strings; the payload keeps Telegram's numbers
+    # digit for digit on both databases (JSON text on SQLite, jsonb numeric on PostgreSQL).
+    gateway_id = await create_telegram(any_harness, owner)
+    update_id, chat, sender = 2**62 + 1, -(2**53) - 3, 2**53 + 1
+    payload = {"update_id": update_id, "message": {"chat": {"id": chat}, "from": {"id": sender}}}
+    await add_update(
+        gateway_id, update_id, clock.now(), chat_id=chat, from_user_id=sender, payload=payload
+    )
+
+    response = await any_harness.client.post(
+        "/graphql",
+        json={"query": UPDATES, "variables": {"gatewayId": gateway_id}},
+        headers={"Authorization": f"Bearer {owner}"},
+    )
+
+    [listed] = response.json()["data"]["telegramUpdates"]
+    assert (listed["updateId"], listed["chatId"], listed["fromUserId"]) == (
+        "4611686018427387905",
+        "-9007199254740995",
+        "9007199254740993",
+    )
+    for digits in (b"4611686018427387905", b"-9007199254740995", b"9007199254740993"):
+        assert response.content.count(digits) == 2  # the field and the payload

@@ -7,11 +7,11 @@ missing value instead of raising, so a field an upstream renames or drops degrad
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
 
+from app.core import strict_json
 from app.providers.base import UnavailableError
 
 
@@ -19,7 +19,7 @@ def read_json(response: httpx.Response, upstream: str) -> Any:
     """The decoded body of a successful answer; an unreadable one is the upstream's fault."""
     try:
         # Leading whitespace is fine: DeepSeek pads slow non-stream answers with blank lines.
-        return json.loads(response.content)
+        return strict_json.loads(response.content)
     except (ValueError, UnicodeDecodeError) as exc:
         raise UnavailableError(
             f"{upstream} returned an unreadable response", upstream_status=response.status_code
@@ -29,7 +29,7 @@ def read_json(response: httpx.Response, upstream: str) -> Any:
 def try_json(response: httpx.Response) -> Any:
     """The decoded body of an error answer, or None (proxies answer errors with HTML)."""
     try:
-        return json.loads(response.content)
+        return strict_json.loads(response.content)
     except (ValueError, UnicodeDecodeError):
         return None
 

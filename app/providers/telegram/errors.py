@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from app.core import strict_json
 from app.core.http import parse_retry_after
 from app.providers.base import (
     AuthInvalidError,
@@ -87,7 +88,7 @@ def check_response(response: httpx.Response) -> Any:
     """The `result` of a successful Bot API call; raises the matching `ProviderError` otherwise."""
     status = response.status_code
     try:
-        body = response.json()
+        body = strict_json.loads(response.content)
     except ValueError:  # json.JSONDecodeError and UnicodeDecodeError are both ValueErrors
         body = None
     if not isinstance(body, dict) or not isinstance(body.get("ok"), bool):

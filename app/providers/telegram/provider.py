@@ -232,6 +232,8 @@ class TelegramProvider:
         chat = message.get("chat")
         chat_id = chat.get("id") if isinstance(chat, dict) else None
         return {
+            # A message id counts messages within one chat (32 bits in practice), so it stays a
+            # number; the chat id may use 52 bits or more and is a string like every other id.
             "messageId": message.get("message_id"),
             "chatId": str(chat_id if chat_id is not None else parsed.chat_id),
             "date": iso_from_unix(message.get("date")),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.providers.base import ParamError
+from app.providers.telegram.update_types import UPDATE_TYPES
 
 MAX_TEXT_LENGTH = 4096
 PARSE_MODES = ("MarkdownV2", "HTML", "Markdown")
@@ -20,32 +21,14 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _CHANNEL = re.compile(r"@[A-Za-z][A-Za-z0-9_]{3,31}")
 _NUMERIC = re.compile(r"-?\d{1,19}")
 
-# Bot API 10.1 update types (reference B.1.4). Unknown names are refused: Telegram would ignore
-# them silently and the user would wonder why nothing arrives.
-KNOWN_UPDATE_TYPES = frozenset(
-    {
-        "message", "edited_message", "channel_post", "edited_channel_post",
-        "business_connection", "business_message", "edited_business_message",
-        "deleted_business_messages", "guest_message", "message_reaction",
-        "message_reaction_count", "inline_query", "chosen_inline_result", "callback_query",
-        "shipping_query", "pre_checkout_query", "purchased_paid_media", "poll", "poll_answer",
-        "my_chat_member", "chat_member", "chat_join_request", "chat_boost",
-        "removed_chat_boost", "managed_bot",
-    }
-)  # fmt: skip
-# Explicit, because `[]` silently means "all but chat_member and reactions" and omitting the
-# field keeps whatever a previous owner of the bot configured.
-DEFAULT_ALLOWED_UPDATES: tuple[str, ...] = (
-    "message",
-    "edited_message",
-    "channel_post",
-    "edited_channel_post",
-    "callback_query",
-    "inline_query",
-    "chosen_inline_result",
-    "my_chat_member",
-    "chat_join_request",
-)
+# Unknown names are refused: Telegram would ignore them silently and the user would wonder why
+# nothing arrives.
+KNOWN_UPDATE_TYPES = frozenset(UPDATE_TYPES)
+# Every kind the inbox stores, named one by one: `[]` silently means "all but chat_member and
+# reactions", and omitting the field keeps whatever a previous owner of the bot configured. A
+# shorter list here once meant payments (pre_checkout_query), polls, boosts and business updates
+# never arrived although the inbox reads them.
+DEFAULT_ALLOWED_UPDATES: tuple[str, ...] = UPDATE_TYPES
 DEFAULT_MAX_CONNECTIONS = 40
 
 

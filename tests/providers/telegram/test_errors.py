@@ -116,6 +116,9 @@ def test_400_names_the_migrated_chat() -> None:
         httpx.Response(200, json=["a", "list"]),
         httpx.Response(200, json={"result": 1}),  # no "ok"
         httpx.Response(200, content=b"\xff\xfe\x00"),
+        # Not JSON: it would reach action results and the SPA as `NaN`.
+        httpx.Response(200, content=b'{"ok": true, "result": {"id": 1, "x": NaN}}'),
+        httpx.Response(200, content=b'{"ok": true, "result": {"date": Infinity}}'),
     ],
 )
 def test_unreadable_answers_are_unavailable(response: httpx.Response) -> None:

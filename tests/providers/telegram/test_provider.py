@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 
@@ -32,6 +33,7 @@ from tests.providers.telegram.conftest import (
     API,
     BOT_ID,
     GATEWAY_ID,
+    ME,
     PUBLIC,
     SECRET_HALF,
     TOKEN,
@@ -39,6 +41,7 @@ from tests.providers.telegram.conftest import (
     FakeTelegram,
     fail,
     make_gateway,
+    ok,
 )
 
 SEND = {"chatId": 777, "text": "hello"}
@@ -91,6 +94,13 @@ async def test_connect_sets_the_webhook(
     body = fake.calls[1].body
     assert body["url"] == f"{PUBLIC}/api/webhooks/telegram/{GATEWAY_ID}"
     assert body["allowed_updates"] == list(DEFAULT_ALLOWED_UPDATES)
+    # Telegram only sends what is asked for: payments, polls, member changes, reactions, boosts
+    # and business updates must be in the list (reactions and chat_member only arrive by name).
+    assert {
+        "pre_checkout_query", "shipping_query", "poll", "poll_answer", "chat_member",
+        "message_reaction", "message_reaction_count", "chat_boost", "removed_chat_boost",
+        "business_connection", "business_message", "purchased_paid_media", "subscription",
+    } <= set(body["allowed_updates"])  # fmt: skip
     assert body["max_connections"] == 40
     assert "drop_pending_updates" not in body
     secret = body["secret_token"]
@@ -362,3 +372,44 @@ async def test_messages_of_one_bot_are_capped_across_chats(
     await provider.execute(gateway, "sendMessage", {"chatId": 2000, "text": "x"})
     assert len(fake.calls) == 4
     assert waits.delays == []
+
+
+# --- ids past 2**53 ------------------------------------------------------------------------------
+
+# A JavaScript client reads JSON numbers as doubles: past 2**53 they lose digits. Every Telegram
+# id the provider returns is therefore a string, and digits are never routed through a float.
+HUGE_BOT_ID = 2**53 + 1  # 9007199254740993: a double rounds it to ...992
+HUGE_CHAT = -(2**62) - 3
+
+
+async def test_ids_past_2_53_come_back_exact_in_every_result(
+    provider: TelegramProvider, fake: FakeTelegram
+) -> None:
+    gateway = make_gateway(f"{HUGE_BOT_ID}:{SECRET_HALF}")
+    me = {**ME, "id": HUGE_BOT_ID}
+    fake.reply("getMe", ok(me), ok(me), ok(me))
+
+    validated = await provider.validate_credentials(gateway)
+    connected = await provider.connect(gateway)
+    described = await provider.execute(gateway, "getMe", {})
+    sent = await provider.execute(gateway, "sendMessage", {"chatId": str(HUGE_CHAT), "text": "hi"})
+
+    assert validated.details["botId"] == "9007199254740993"
+    assert connected.config_updates["botId"] == "9007199254740993"
+    assert described["id"] == "9007199254740993"
+    assert sent["chatId"] == str(HUGE_CHAT)
+    # Sent to Telegram as the exact integer, not a rounded number.
+    assert fake.calls[-1].body["chat_id"] == HUGE_CHAT
+    assert str(HUGE_CHAT).encode() in b"".join(
+        json.dumps(call.body).encode() for call in fake.calls if call.method == "sendMessage"
+    )
+
+
+async def test_a_chat_id_given_as_a_float_is_refused_not_rounded(
+    provider: TelegramProvider, gateway: GatewayHandle, fake: FakeTelegram
+) -> None:
+    with pytest.raises(ActionParamsError):
+        await provider.execute(
+            gateway, "sendMessage", {"chatId": 9.007199254740993e15, "text": "x"}
+        )
+    assert fake.calls == []
