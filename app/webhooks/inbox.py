@@ -161,8 +161,9 @@ def _insert_statement(db: BaseDBAsyncClient) -> tuple[str, list[str]]:
     return sql, names
 
 
-async def store_update(gateway_id: UUID, update: ParsedUpdate, received_at: datetime) -> None:
+async def store_update(gateway_id: UUID, update: ParsedUpdate, received_at: datetime) -> bool:
     """One INSERT that ignores a duplicate (gateway, update_id); raises on storage failure.
+    True when the row is new, False for a redelivered update.
 
     A single autocommitted statement: when it returns, the row is durable (or was already
     there), which is what lets the route acknowledge the update.
@@ -182,9 +183,10 @@ async def store_update(gateway_id: UUID, update: ParsedUpdate, received_at: date
         "processed_at": None,
     }
     fields = TelegramUpdate._meta.fields_map
-    await db.execute_query(
+    inserted, _ = await db.execute_query(
         sql, [fields[name].to_db_value(row[name], TelegramUpdate) for name in names]
     )
+    return inserted > 0
 
 
 async def prune_updates(older_than: datetime) -> int:
