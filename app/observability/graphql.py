@@ -45,8 +45,8 @@ class GraphQLMetrics(SchemaExtension):
         if kind is OperationType.SUBSCRIPTION:
             return  # a subscription lasts as long as its socket; counted as active instead
         result = context.result
-        errors = (result.errors if result is not None else None) or context.pre_execution_errors
-        if errors:
+        # No result yet: parsing raised, and strawberry builds the error result after the hooks.
+        if result is None or result.errors or context.pre_execution_errors:
             outcome = "error"
         elif marks.expected_error:
             outcome = "expected_error"

@@ -143,7 +143,7 @@ class GraphQLTracing(OpenTelemetryExtension):
             if context.operation_name:
                 span.set_attribute("graphql.operation.name", context.operation_name[:100])
             result = context.result
-            if (result is not None and result.errors) or context.pre_execution_errors:
+            if result is None or result.errors or context.pre_execution_errors:
                 span.set_status(Status(StatusCode.ERROR))
             span.end()
 
