@@ -7,6 +7,7 @@ OpenTelemetry is imported only when tracing is configured.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from app.gateways.health_checker import CheckReport
     from app.gateways.live import StatusHub
     from app.observability.tracing import Tracing
+
+log = logging.getLogger("app.observability")
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 TransportWrapper = Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport]
@@ -131,4 +134,7 @@ def build_observability(
 
         tracing = Tracing(settings, span_exporter)
     token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    if metrics is not None and token is None and settings.is_production:
+        # Allowed (a scrape network may be private), but worth a line: /metrics shows traffic.
+        log.warning("observability.metrics.unprotected")
     return Observability(metrics, tracing, metrics_token=token)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -9,8 +10,9 @@ from typing import Any
 import pytest
 
 from app.config import Settings
+from app.observability.setup import build_observability
 from tests.observability.scrape import label_values, value
-from tests.support.harness import Harness, make_settings, running_app
+from tests.support.harness import TEST_KEY, Harness, make_settings, running_app
 from tests.support.upstreams import FakeUpstreams
 
 METRICS_TOKEN = "scrape-token-0123456789"
@@ -21,6 +23,21 @@ def test_metrics_are_on_by_default_only_in_development() -> None:
     assert not Settings(_env_file=None, app_env="test").metrics_on  # type: ignore[call-arg]
     explicit = Settings(_env_file=None, app_env="test", metrics_enabled=True)  # type: ignore[call-arg]
     assert explicit.metrics_on
+
+
+def test_unprotected_metrics_in_production_are_logged(caplog: pytest.LogCaptureFixture) -> None:
+    values: dict[str, Any] = {"app_env": "production", "encryption_keys": TEST_KEY}
+    open_metrics = Settings(_env_file=None, metrics_enabled=True, **values)  # type: ignore[call-arg]
+    with caplog.at_level(logging.WARNING, logger="app.observability"):
+        build_observability(open_metrics)
+    assert [r.getMessage() for r in caplog.records] == ["observability.metrics.unprotected"]
+    caplog.clear()
+    protected = Settings(  # type: ignore[call-arg]
+        _env_file=None, metrics_enabled=True, metrics_token=METRICS_TOKEN, **values
+    )
+    with caplog.at_level(logging.WARNING, logger="app.observability"):
+        build_observability(protected)
+    assert caplog.records == []
 
 
 def test_a_short_metrics_token_is_refused() -> None:

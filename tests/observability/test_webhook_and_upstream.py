@@ -69,6 +69,24 @@ async def test_webhook_updates_by_outcome(metered: Harness, upstreams: FakeUpstr
     assert value(text, name, outcome="refused", reason="unknown_gateway") == 1
 
 
+async def test_a_redelivery_counts_as_duplicate_on_both_engines(
+    any_database_url: str, tmp_path: Path, upstreams: FakeUpstreams, clock: FakeClock
+) -> None:
+    """The inbox reports whether its INSERT added a row; SQLite and asyncpg count differently."""
+    settings = make_settings(any_database_url, str(tmp_path), metrics_enabled=True)
+    telegram = FakeTelegram()
+    upstreams.route(TELEGRAM_HOST, telegram)
+    async with running_app(settings, clock=clock, upstream_transport=upstreams.transport()) as h:
+        token = await h.register("engines@example.com")
+        gateway_id = await create_telegram(h, token)
+        secret = await connect(h, token, gateway_id, telegram)
+        for _ in range(3):
+            assert (await post_update(h, gateway_id, secret, update(42))).status_code == 200
+        text = await scrape(h)
+    assert value(text, "telegram_webhook_updates_total", outcome="stored", reason="") == 1
+    assert value(text, "telegram_webhook_updates_total", outcome="duplicate", reason="") == 2
+
+
 async def test_upstream_calls_by_provider_and_outcome(
     metered: Harness, upstreams: FakeUpstreams
 ) -> None:
