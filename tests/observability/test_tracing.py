@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -15,12 +16,17 @@ import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from app.config import Settings
 from app.core.logs import JsonFormatter, TextFormatter
 from app.observability.redact import safe_url
 from app.observability.setup import build_observability
 from tests.support.harness import Harness, make_settings, running_app
+from tests.support.server import serving
 from tests.support.upstreams import FakeUpstreams
 from tests.webhooks.test_routes import (
     BOT_TOKEN,
@@ -228,3 +234,35 @@ async def test_log_lines_carry_the_trace_id(traced: Harness) -> None:
 )
 def test_urls_are_cut_down_for_telemetry(url: str, keep_path: bool, expected: str) -> None:
     assert safe_url(url, keep_path=keep_path) == expected
+
+
+async def test_spans_are_exported_over_otlp_http_to_the_configured_endpoint() -> None:
+    received: list[tuple[str, str, bytes]] = []
+
+    async def collector(request: Request) -> Response:
+        received.append(
+            (request.url.path, request.headers.get("content-type", ""), await request.body())
+        )
+        return Response(status_code=200)
+
+    app = Starlette(routes=[Route("/v1/traces", collector, methods=["POST"])])
+    async with serving(app) as address:
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            otel_exporter_otlp_endpoint=f"http://{address}",
+            otel_service_name="gateway-api-under-test",
+            otel_bsp_schedule_delay=60_000,  # nothing is sent before the flush below
+        )
+        tracing = build_observability(settings).tracing
+        assert tracing is not None
+        with tracing.tracer.start_as_current_span("exported.span"):
+            pass
+        assert received == []
+        # The SDK's exporter is synchronous (it blocks on its HTTP call): off the loop.
+        await asyncio.to_thread(tracing.provider.force_flush)
+        await tracing.shutdown()
+    [(path, content_type, body)] = received
+    assert path == "/v1/traces"
+    assert content_type == "application/x-protobuf"
+    assert b"exported.span" in body
+    assert b"gateway-api-under-test" in body
