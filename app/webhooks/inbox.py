@@ -183,9 +183,12 @@ async def store_update(gateway_id: UUID, update: ParsedUpdate, received_at: date
         "processed_at": None,
     }
     fields = TelegramUpdate._meta.fields_map
-    inserted, _ = await db.execute_query(
-        sql, [fields[name].to_db_value(row[name], TelegramUpdate) for name in names]
-    )
+    values = [fields[name].to_db_value(row[name], TelegramUpdate) for name in names]
+    if db.capabilities.dialect == "postgres":
+        # asyncpg's tag for an INSERT is "INSERT <oid> <rows>", and Tortoise reads the oid as the
+        # row count (always 0): the RETURNING row says whether the update was new.
+        return bool(await db.execute_query_dict(sql + " RETURNING 1", values))
+    inserted, _ = await db.execute_query(sql, values)
     return inserted > 0
 
 
