@@ -95,6 +95,16 @@ class Settings(BaseSettings):
     health_check_interval: float = Field(default=300.0, ge=0)
     telegram_update_retention_days: int = Field(default=7, ge=1)
 
+    # Observability. METRICS_ENABLED unset means: on in development, off otherwise.
+    metrics_enabled: bool | None = None
+    metrics_token: SecretStr | None = None
+    # The standard OpenTelemetry variables, read here too so that a `.env` file configures them;
+    # tracing is on exactly when the endpoint is set (app/observability/tracing.py).
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_exporter_otlp_protocol: str = "http/protobuf"
+    otel_service_name: str = "gateway-api"
+    otel_bsp_schedule_delay: int = Field(default=5000, ge=1, le=600_000)
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _cors_csv(cls, value: Any) -> Any:
@@ -132,6 +142,21 @@ class Settings(BaseSettings):
     def _forwarded_allow_ips(cls, value: str) -> str:
         return parse_trusted_proxies(value)
 
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters")
+        return value
+
+    @field_validator("otel_exporter_otlp_protocol")
+    @classmethod
+    def _otlp_protocol(cls, value: str) -> str:
+        # The gRPC exporter is a separate, heavier dependency; only OTLP over HTTP is shipped.
+        if value != "http/protobuf":
+            raise ValueError("only http/protobuf is supported")
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
@@ -151,6 +176,7 @@ class Settings(BaseSettings):
         "mistral_base_url",
         "groq_base_url",
         "ollama_base_url",
+        "otel_exporter_otlp_endpoint",
     )
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
@@ -179,6 +205,8 @@ class Settings(BaseSettings):
         if self.allow_private_network_targets is None:
             allow = self.app_env is not AppEnv.PRODUCTION
             object.__setattr__(self, "allow_private_network_targets", allow)
+        if self.metrics_enabled is None:
+            object.__setattr__(self, "metrics_enabled", self.app_env is AppEnv.DEVELOPMENT)
         if self.app_env is AppEnv.PRODUCTION and self.encryption_keys is None:
             raise ValueError("ENCRYPTION_KEYS is required when APP_ENV=production")
         return self
@@ -186,6 +214,14 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.app_env is AppEnv.PRODUCTION
+
+    @property
+    def metrics_on(self) -> bool:
+        return bool(self.metrics_enabled)
+
+    @property
+    def tracing_on(self) -> bool:
+        return bool(self.otel_exporter_otlp_endpoint)
 
     @property
     def private_targets_allowed(self) -> bool:

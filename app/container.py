@@ -29,6 +29,7 @@ from app.gateways.service import GatewayService
 from app.gateways.status import StatusChanger
 from app.gateways.vault import CredentialVault
 from app.keys import build_keyring
+from app.observability.setup import Observability
 from app.organizations.invitations import InvitationService
 from app.providers.base import is_breaker_failure, retry_after_of
 from app.providers.registry import ProviderRegistry, build_registry, timeouts_of
@@ -57,12 +58,17 @@ async def build_services(
     settings: Settings,
     clock: Clock,
     upstream_transport: httpx.AsyncBaseTransport | None = None,
+    observability: Observability | None = None,
 ) -> AsyncIterator[Services]:
     """Everything but the ORM, which the caller initialises first (lifespan or CLI)."""
+    obs = observability or Observability()  # metrics and tracing hooks; no-ops when off
     vault = CredentialVault(build_keyring(settings))
-    http = create_http_client(timeouts_of(settings), transport=upstream_transport)
+    http = create_http_client(
+        timeouts_of(settings), transport=upstream_transport, wrap_transport=obs.wrap_transport()
+    )
+    obs.instrument_client(http)
     redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
-    broker = create_broker(redis_url)
+    broker = obs.instrument_broker(create_broker(redis_url))
     await broker.start()
     directory = GatewayDirectory(clock=clock, broker=broker)
     live: StatusHub | None = None
@@ -79,6 +85,7 @@ async def build_services(
             key: str, old: CircuitState, new: CircuitState, cause: BaseException | None
         ) -> None:
             # Resolved at call time: the lifecycle is built right below, from the registry.
+            obs.breaker_changed(breakers, key, new)
             await lifecycle.on_breaker_state_change(key, old, new, cause)
 
         breakers = BreakerRegistry(
@@ -88,15 +95,16 @@ async def build_services(
             on_state_change=on_breaker_change,
         )
         providers = build_registry(settings, http, clock)
+        breaker_configs = build_breaker_configs(
+            reset_timeout=settings.circuit_reset_timeout,
+            monitor_window=settings.circuit_failure_window,
+        )
         lifecycle = GatewayLifecycle(
             gateways=gateways,
             providers=providers,
             breakers=breakers,
             clock=clock,
-            breaker_configs=build_breaker_configs(
-                reset_timeout=settings.circuit_reset_timeout,
-                monitor_window=settings.circuit_failure_window,
-            ),
+            breaker_configs=breaker_configs,
         )
 
         async def forget_webhook_entry(gateway: Gateway) -> None:
@@ -108,8 +116,9 @@ async def build_services(
             clock=clock,
             token_ttl=timedelta(hours=settings.token_ttl_hours),
         )
-        live = StatusHub(broker, auth)
+        live = StatusHub(broker, auth, on_delivered=obs.status_delivered)
         await live.start()
+        obs.watch(breakers=breakers, breaker_configs=breaker_configs, live=live)
         yield Services(
             settings=settings,
             clock=clock,
@@ -128,6 +137,7 @@ async def build_services(
                 interval=settings.health_check_interval or 300.0,
                 retention_days=settings.telegram_update_retention_days,
                 auth=auth,
+                on_pass=obs.health_pass,
             ),
             live=live,
             invitations=InvitationService(

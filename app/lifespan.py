@@ -29,7 +29,9 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     # without an active TortoiseContext.
     async with (
         RegisterTortoise(app, config=tortoise_config(settings.database_url)),
-        build_services(settings, clock, app.state.upstream_transport) as services,
+        build_services(
+            settings, clock, app.state.upstream_transport, app.state.observability
+        ) as services,
     ):
         app.state.services = services
         checker: asyncio.Task[None] | None = None
@@ -45,4 +47,5 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
                 checker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await checker
+            await app.state.observability.shutdown()
             log.info("app.stopped")

@@ -16,6 +16,7 @@ from app.graphql.app import GraphQLApp
 from app.graphql.schema import build_schema
 from app.health import healthz, readyz
 from app.lifespan import lifespan
+from app.observability.setup import Observability, build_observability
 from app.webhooks.routes import telegram_webhook
 
 
@@ -26,16 +27,20 @@ def create_app(
     upstream_transport: httpx.AsyncBaseTransport | None = None,
     run_health_checker: bool = True,
     tune_gc: bool = False,
+    observability: Observability | None = None,
 ) -> Starlette:
     """Build the ASGI app. `clock`, `upstream_transport` and `run_health_checker` exist for
     tests (fake time, fake upstreams, checks driven by hand); production leaves them as is.
     `tune_gc` is for a process that serves this one app (`serve`, the benchmarks): see
-    `app.core.gc_tuning`."""
+    `app.core.gc_tuning`. `observability` defaults to what the settings ask for (metrics,
+    tracing); tests hand in one with an in-memory span exporter."""
+    observability = observability or build_observability(settings)
     schema = build_schema(
         production=settings.is_production,
         max_depth=settings.graphql_max_depth,
         max_aliases=settings.graphql_max_aliases,
         max_tokens=settings.graphql_max_tokens,
+        extra_extensions=observability.schema_extensions(),
     )
     graphql = GraphQLApp(schema)
     routes = [
@@ -43,10 +48,17 @@ def create_app(
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
-        Route("/api/webhooks/telegram/{gateway_id}", telegram_webhook, methods=["POST"]),
+        Route(
+            "/api/webhooks/telegram/{gateway_id}",
+            observability.webhook(telegram_webhook),
+            methods=["POST"],
+        ),
+        *observability.routes(),
     ]
     middleware = [
-        # Outermost, so everything inside sees the real client: app/core/client_address.py.
+        # Metrics outermost, so that a request refused before routing still gets its route.
+        *observability.middleware(routes),
+        # Then the real client for everything inside: app/core/client_address.py.
         Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips),
         Middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes),
         Middleware(
@@ -63,4 +75,5 @@ def create_app(
     app.state.upstream_transport = upstream_transport
     app.state.run_health_checker = run_health_checker
     app.state.tune_gc = tune_gc
+    app.state.observability = observability
     return app

@@ -32,7 +32,7 @@ import asyncio
 import logging
 import math
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -131,6 +131,10 @@ class CircuitBreaker:
     @property
     def key(self) -> str:
         return self._key
+
+    @property
+    def config(self) -> BreakerConfig:
+        return self._config
 
     @property
     def state(self) -> CircuitState:
@@ -339,3 +343,6 @@ class BreakerRegistry:
 
     def __len__(self) -> int:
         return len(self._breakers)
+
+    def __iter__(self) -> Iterator[CircuitBreaker]:
+        return iter(list(self._breakers.values()))

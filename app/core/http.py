@@ -35,6 +35,8 @@ T = TypeVar("T")
 USER_AGENT = "gateway-api/0.1 (+httpx)"
 # Far above any real answer (model lists, completions, Bot API results are kilobytes).
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+# Names the upstream on each request, for the metrics transport (app/observability/metrics.py).
+UPSTREAM_EXTENSION = "gateway_api.upstream"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,13 +61,16 @@ def create_http_client(
     max_connections: int = 100,
     max_keepalive: int = 20,
     transport: httpx.AsyncBaseTransport | None = None,
+    wrap_transport: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport] | None = None,
 ) -> httpx.AsyncClient:
-    """The process-wide client; tests pass an `httpx.MockTransport` as `transport`."""
+    """The process-wide client; tests pass an `httpx.MockTransport` as `transport`.
+    `wrap_transport` decorates the transport (metrics, app/observability)."""
+    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_keepalive)
+    if wrap_transport is not None:
+        transport = wrap_transport(transport or httpx.AsyncHTTPTransport(limits=limits))
     return httpx.AsyncClient(
         timeout=timeouts.default(),
-        limits=httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_keepalive
-        ),
+        limits=limits,
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
         transport=transport,
@@ -102,7 +107,7 @@ async def send(
     """
     if timeout is not None:
         kwargs["timeout"] = timeout
-    request = client.build_request(method, url, **kwargs)
+    request = client.build_request(method, url, extensions={UPSTREAM_EXTENSION: upstream}, **kwargs)
     with _transport_errors_mapped(upstream):
         # follow_redirects is pinned per request too, in case a caller built its own client.
         response = await client.send(request, stream=True, follow_redirects=False)
@@ -156,7 +161,7 @@ async def send_discarding_body(
     """
     if timeout is not None:
         kwargs["timeout"] = timeout
-    request = client.build_request(method, url, **kwargs)
+    request = client.build_request(method, url, extensions={UPSTREAM_EXTENSION: upstream}, **kwargs)
     with _transport_errors_mapped(upstream):
         response = await client.send(request, stream=True, follow_redirects=False)
         await response.aclose()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,8 +33,23 @@ _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
 }
 
 
+# Set by app.observability.tracing when tracing is on: (trace_id, span_id) of the current span,
+# or None. Off, a record costs one None check; OpenTelemetry is never imported from here.
+_trace_ids: Callable[[], tuple[str, str] | None] | None = None
+
+
+def enable_trace_ids(current: Callable[[], tuple[str, str] | None]) -> None:
+    global _trace_ids
+    _trace_ids = current
+
+
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
-    return {k: v for k, v in record.__dict__.items() if k not in _STANDARD}
+    extras = {k: v for k, v in record.__dict__.items() if k not in _STANDARD}
+    # Formatted in the emitting task (StreamHandler is synchronous), so the span is the caller's.
+    ids = _trace_ids() if _trace_ids is not None else None
+    if ids is not None:
+        extras["trace_id"], extras["span_id"] = ids
+    return extras
 
 
 def _finite(value: Any) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from uuid import UUID
@@ -54,8 +55,10 @@ class HealthChecker:
         concurrency: int = 8,
         check_timeout: float = 20.0,
         auth: AuthService | None = None,
+        on_pass: Callable[[CheckReport], None] | None = None,
     ) -> None:
         self._auth = auth
+        self._on_pass = on_pass  # metrics
         self._lifecycle = lifecycle
         self._breakers = breakers
         self._clock = clock
@@ -106,6 +109,8 @@ class HealthChecker:
                     "pruned_auth": report.pruned_auth_rows,
                 },
             )
+            if self._on_pass is not None:
+                self._on_pass(report)
             return report
 
     async def _check(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 
 from graphql import GraphQLError
@@ -110,9 +110,16 @@ class LiveSubscriber:
 
 
 class StatusHub:
-    def __init__(self, broker: Broker, auth: AuthService) -> None:
+    def __init__(
+        self,
+        broker: Broker,
+        auth: AuthService,
+        *,
+        on_delivered: Callable[[int], None] | None = None,
+    ) -> None:
         self._broker = broker
         self._auth = auth
+        self._on_delivered = on_delivered  # metrics: messages put on sockets
         # A dict as an ordered set: delivery goes in subscription order, and a group's first
         # subscriber (whose context executes the group's selection) is its oldest.
         self._subscribers: dict[LiveSubscriber, None] = {}
@@ -226,10 +233,14 @@ class StatusHub:
         except Exception:
             self._fail(group, "execution of a status event", event)
             return
+        delivered = 0
         for subscriber in group:
             # Ended while the group was being executed: its task sends the end, nothing after.
             if not subscriber.ended.done():
                 subscriber.sink.send_next(payload)
+                delivered += 1
+        if self._on_delivered is not None:
+            self._on_delivered(delivered)
 
     async def _authenticated(self, audience: list[LiveSubscriber]) -> list[LiveSubscriber]:
         """The subscribers whose token is still live; the others' streams end.

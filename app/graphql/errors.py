@@ -18,6 +18,7 @@ from strawberry.extensions import SchemaExtension
 from app import errors as domain
 from app.core.circuit_breaker import CircuitOpenError as BreakerOpen
 from app.core.db_outage import is_database_unavailable
+from app.observability.outcome import mark_expected_error
 from app.providers import base as providers
 
 
@@ -97,6 +98,7 @@ class UnsupportedActionError(Error):
 
 
 def validation_error(issues: list[domain.FieldIssue], message: str) -> ValidationError:
+    mark_expected_error()
     return ValidationError(
         message=message,
         field_errors=[FieldError(field=i.field, message=i.message) for i in issues],
@@ -106,6 +108,7 @@ def validation_error(issues: list[domain.FieldIssue], message: str) -> Validatio
 # The union members a domain error becomes. A resolver catches only the errors its union allows,
 # so an error outside that set stays unexpected and gets masked.
 def to_member(exc: Exception) -> Error:
+    mark_expected_error()
     match exc:
         case domain.ValidationFailedError():
             return validation_error(exc.issues, exc.message)

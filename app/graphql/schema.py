@@ -126,6 +126,7 @@ def build_schema(
     max_depth: int = 12,
     max_aliases: int = 30,
     max_tokens: int = 5000,
+    extra_extensions: Iterable[Callable[[], SchemaExtension]] = (),
 ) -> strawberry.Schema:
     # Rule classes are built once here: strawberry's limiters create a fresh rule class per
     # instance, and a fresh class per operation would change the validation cache's key on
@@ -146,6 +147,7 @@ def build_schema(
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: AddValidationRules(rules),
         ErrorPolicy,
+        *extra_extensions,  # metrics and tracing (app/observability), when on
     ]
     return AppSchema(
         query=Query,

@@ -156,8 +156,9 @@ def _insert_statement(db: BaseDBAsyncClient) -> tuple[str, list[str]]:
     return sql, names
 
 
-async def store_update(gateway_id: UUID, update: ParsedUpdate, received_at: datetime) -> None:
+async def store_update(gateway_id: UUID, update: ParsedUpdate, received_at: datetime) -> bool:
     """One INSERT that ignores a duplicate (gateway, update_id); raises on storage failure.
+    True when the row is new, False for a redelivered update.
 
     A single autocommitted statement: when it returns, the row is durable (or was already
     there), which is what lets the route acknowledge the update.
@@ -177,9 +178,13 @@ async def store_update(gateway_id: UUID, update: ParsedUpdate, received_at: date
         "processed_at": None,
     }
     fields = TelegramUpdate._meta.fields_map
-    await db.execute_query(
-        sql, [fields[name].to_db_value(row[name], TelegramUpdate) for name in names]
-    )
+    values = [fields[name].to_db_value(row[name], TelegramUpdate) for name in names]
+    if db.capabilities.dialect == "postgres":
+        # asyncpg's tag for an INSERT is "INSERT <oid> <rows>", and Tortoise reads the oid as the
+        # row count (always 0): the RETURNING row says whether the update was new.
+        return bool(await db.execute_query_dict(sql + " RETURNING 1", values))
+    inserted, _ = await db.execute_query(sql, values)
+    return inserted > 0
 
 
 async def prune_updates(older_than: datetime) -> int:

@@ -58,11 +58,12 @@ async def telegram_webhook(request: Request) -> Response:
     except MalformedUpdateError as exc:
         return PlainTextResponse(f"Malformed update: {exc}", status_code=400)
     try:
-        await store_update(entry.id, update, services.clock.now())
+        inserted = await store_update(entry.id, update, services.clock.now())
     except Exception:
         # Not acknowledged: Telegram keeps the update and delivers it again.
         log.exception("webhook.telegram.store_failed", extra={"gateway_id": str(entry.id)})
         return PlainTextResponse("Storage unavailable.", status_code=503)
+    request.state.duplicate_update = not inserted  # for metrics: app/observability/webhook.py
     try:
         await _mark_alive(services, entry)
     except Exception:

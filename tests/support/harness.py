@@ -15,6 +15,7 @@ from app.config import Settings
 from app.container import Services
 from app.core.clock import Clock
 from app.main import create_app
+from app.observability.setup import Observability
 
 TEST_KEY = "test1:" + "A" * 43 + "="  # 32 zero-ish bytes, base64; never used outside tests
 
@@ -139,13 +140,18 @@ async def running_app(
     *,
     clock: Clock | None = None,
     upstream_transport: httpx.AsyncBaseTransport | None = None,
+    observability: Observability | None = None,
 ) -> AsyncIterator[Harness]:
     # Tortoise caches compiled INSERT/DELETE statements per connection *name*, not per dialect:
     # after a SQLite test, a PostgreSQL test would reuse `?` placeholders. One process of the
     # real server talks to one database, so only a test run that alternates engines needs this.
     EXECUTOR_CACHE.clear()
     app = create_app(
-        settings, clock=clock, upstream_transport=upstream_transport, run_health_checker=False
+        settings,
+        clock=clock,
+        upstream_transport=upstream_transport,
+        run_health_checker=False,
+        observability=observability,
     )
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))

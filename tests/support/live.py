@@ -68,10 +68,10 @@ class Live:
 
 @asynccontextmanager
 async def live_server(
-    database_url: str, tmp_path: Path, upstreams: FakeUpstreams
+    database_url: str, tmp_path: Path, upstreams: FakeUpstreams, **overrides: Any
 ) -> AsyncIterator[Live]:
     EXECUTOR_CACHE.clear()  # see tests/support/harness.running_app
-    settings = make_settings(database_url, str(tmp_path))
+    settings = make_settings(database_url, str(tmp_path), **overrides)
     app = create_app(settings, upstream_transport=upstreams.transport(), run_health_checker=False)
     async with (
         serving(app) as address,
