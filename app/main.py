@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -14,6 +16,7 @@ from app.core.clock import Clock
 from app.graphql.app import GraphQLApp
 from app.graphql.schema import build_schema
 from app.health import healthz, readyz
+from app.http.console import DEFAULT_CONSOLE_DIR, console_routes
 from app.lifespan import lifespan
 from app.webhooks.routes import telegram_webhook
 
@@ -25,11 +28,12 @@ def create_app(
     upstream_transport: httpx.AsyncBaseTransport | None = None,
     run_health_checker: bool = True,
     tune_gc: bool = False,
+    console_dir: Path = DEFAULT_CONSOLE_DIR,
 ) -> Starlette:
     """Build the ASGI app. `clock`, `upstream_transport` and `run_health_checker` exist for
     tests (fake time, fake upstreams, checks driven by hand); production leaves them as is.
     `tune_gc` is for a process that serves this one app (`serve`, the benchmarks): see
-    `app.core.gc_tuning`."""
+    `app.core.gc_tuning`. `console_dir` is the built web console (`make web`)."""
     schema = build_schema(
         production=settings.is_production,
         max_depth=settings.graphql_max_depth,
@@ -43,6 +47,8 @@ def create_app(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/api/webhooks/telegram/{gateway_id}", telegram_webhook, methods=["GET", "POST"]),
+        # Last: the console's catch-all must not shadow an API route.
+        *console_routes(console_dir),
     ]
     middleware = [
         Middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes),
