@@ -37,6 +37,7 @@ from graphql import (
 )
 
 from tests.support.harness import Harness
+from tests.support.live import create_gateway, live_server, set_status, subscribed
 from tests.support.upstreams import FakeUpstreams
 
 REPO = Path(__file__).resolve().parents[2]
@@ -79,6 +80,8 @@ LIFECYCLE_FLOW = frozenset(
         "TelegramUpdates",
     }
 )
+# Subscriptions are served over the WebSocket only; `test_subscription_flow` sends them there.
+SUBSCRIPTION_FLOW = frozenset({"GatewayStatusChanged"})
 
 PASSWORD = "correct horse battery"
 BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
@@ -97,7 +100,7 @@ def contract_path() -> Path | None:
 
 
 def test_every_operation_has_a_file_and_is_executed_by_a_flow() -> None:
-    expected = CRUD_FLOW | LIFECYCLE_FLOW
+    expected = CRUD_FLOW | LIFECYCLE_FLOW | SUBSCRIPTION_FLOW
     assert sorted(expected - set(OPERATIONS)) == [], "frontend-contract/ misses operations"
     assert sorted(set(OPERATIONS) - expected) == [], (
         "add the new operation to a flow below so that it is executed, not only validated"
@@ -592,3 +595,31 @@ async def test_gateway_lifecycle_flow(harness: Harness, upstreams: FakeUpstreams
     assert completion["messages"] == [{"role": "user", "content": "Hello"}]
 
     assert op.executed == LIFECYCLE_FLOW
+
+
+async def test_subscription_flow(
+    database_url: str, tmp_path: Path, upstreams: FakeUpstreams
+) -> None:
+    """The console's live status document, over graphql-transport-ws as the console sends it."""
+    async with live_server(database_url, tmp_path, upstreams) as live:
+        token = await live.http.register("dave@example.test")
+        gateway_id = await create_gateway(live.http, token, "Live one")
+        async with subscribed(live, token, OPERATIONS["GatewayStatusChanged"]) as (client, op):
+            await set_status(live.http, token, gateway_id, "ERROR", "upstream answered 502")
+            event = (await client.next_data(op))["gatewayStatusChanged"]
+    assert (event["previousStatus"], event["status"], event["error"]) == (
+        "DISCONNECTED",
+        "ERROR",
+        "upstream answered 502",
+    )
+    assert event["gateway"]["id"] == gateway_id
+    assert event["gateway"]["lastError"] == "upstream answered 502"
+    assert event["gateway"]["lastErrorAt"] is not None
+    assert set(event["gateway"]) == {
+        "id",
+        "status",
+        "lastError",
+        "lastErrorAt",
+        "lastConnectedAt",
+        "updatedAt",
+    }
