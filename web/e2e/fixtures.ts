@@ -112,7 +112,7 @@ export const test = base.extend<{ originGuard: undefined }>({
           if (!ws.url().startsWith(wsOrigin)) foreign.push(ws.url());
         });
         page.on("console", (m) => {
-          if (m.text().includes("Content Security Policy")) violations.push(m.text());
+          if (m.text().includes("Content Security Policy")) violations.push(m.text().replace(/data:[^']{40,}/g, "data:…"));
         });
       });
       await use(undefined);

@@ -6,6 +6,13 @@ import "graphiql/graphiql.css";
 import { socketUrl } from "../lib/client";
 import { useSession } from "../lib/session";
 
+const DEFAULT_QUERY = `# The API explorer: queries run with the console's session and scope.
+query Overview {
+  viewer { email name }
+  gateways(pageSize: 5) { total items { id name type status lastError } }
+}
+`;
+
 /**
  * `/explorer`: GraphiQL, bundled with the console (loaded as its own chunk, nothing from a CDN),
  * sending the console's token and scope over HTTP and the WebSocket.
@@ -28,7 +35,7 @@ export default function ExplorerPage() {
   }, [token, organizationId]);
   return (
     <div className="explorer">
-      <GraphiQL fetcher={fetcher} defaultEditorToolsVisibility shouldPersistHeaders={false} />
+      <GraphiQL fetcher={fetcher} defaultQuery={DEFAULT_QUERY} shouldPersistHeaders={false} />
     </div>
   );
 }
