@@ -7,7 +7,8 @@ test("the API explorer is served from the console itself and uses the console's 
     (r) => r.url().endsWith("/graphql") && r.method() === "POST" && (r.postData() ?? "").includes("__schema"),
   );
   await page.goto("/explorer");
-  await expect(page.locator(".graphiql-container")).toBeVisible();
+  // A large chunk (GraphiQL) on a busy machine: more time than the default.
+  await expect(page.locator(".graphiql-container")).toBeVisible({ timeout: 30_000 });
   const sent = await introspection;
   expect(sent.headers().authorization).toBe(`Bearer ${account.token}`);
   const response = await sent.response();

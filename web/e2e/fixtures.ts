@@ -77,9 +77,9 @@ export async function signInAs(page: Page, account: Account, organizationId?: st
     ([token, user, org]) => {
       if (sessionStorage.getItem("seeded")) return; // only once: sign-out must stick
       sessionStorage.setItem("seeded", "1");
-      localStorage.setItem("gateway-console.token", token as string);
-      localStorage.setItem("gateway-console.user", user as string);
-      if (org) localStorage.setItem("gateway-console.organization", org as string);
+      localStorage.setItem("gateway-console.token", token);
+      localStorage.setItem("gateway-console.user", user);
+      if (org) localStorage.setItem("gateway-console.organization", org);
     },
     [account.token, JSON.stringify(account.user), organizationId ?? ""] as const,
   );

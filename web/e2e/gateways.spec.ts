@@ -125,6 +125,15 @@ test("test connection: success and failure, connect and disconnect a Telegram ga
   await expect(failure).toContainText(/key/i);
   await expect(page.getByRole("status").first()).toHaveText("Error");
   await screenshot(page, "gateway-detail-test-failed");
+
+  // The list with both, as the README shows it.
+  await page.goto(`/gateways/${bot}`);
+  await page.getByRole("button", { name: "Connect", exact: true }).click();
+  await expect(page.getByRole("status").first()).toHaveText("Connected");
+  await page.goto("/gateways");
+  await expect(page.getByRole("row").filter({ hasText: "Wrong key AI" }).getByRole("status")).toHaveText("Error");
+  await expect(page.getByRole("row").filter({ hasText: "Alerts bot" }).getByRole("status")).toHaveText("Connected");
+  await screenshot(page, "gateways-list");
 });
 
 test("a status change made by another client reaches the open list and detail pages", async ({ page, context, request }) => {

@@ -6,10 +6,7 @@ import { GatewayForm, type SubmitOutcome } from "./GatewayForm";
 const TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1";
 
 function setup(outcome?: SubmitOutcome) {
-  const onSubmit = vi.fn((input: CreateGatewayInput) => {
-    void input;
-    return Promise.resolve(outcome);
-  });
+  const onSubmit = vi.fn((_input: CreateGatewayInput) => Promise.resolve(outcome));
   render(<GatewayForm onSubmit={onSubmit} />);
   return { onSubmit, user: userEvent.setup() };
 }
