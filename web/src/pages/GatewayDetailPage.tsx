@@ -221,8 +221,8 @@ export function GatewayDetailPage() {
             <tbody>
               {gateway.auditEvents.map((e) => (
                 <tr key={e.id}>
-                  <td>{formatDateTime(e.createdAt)}</td>
-                  <td className="mono">{e.action}</td>
+                  <td className="nowrap">{formatDateTime(e.createdAt)}</td>
+                  <td className="mono nowrap">{e.action}</td>
                   <td>{e.actor?.name ?? "system"}</td>
                   <td className="mono small">{JSON.stringify(e.metadata)}</td>
                 </tr>
@@ -270,7 +270,7 @@ function TestResult({ outcome }: { outcome: TestOutcome | { __typename: "Network
           {details.map(([key, value]) => (
             <div key={key} className="fact-row">
               <dt>{key}</dt>
-              <dd className="mono">{typeof value === "string" ? value : JSON.stringify(value)}</dd>
+              <dd className="mono">{value === null || value === "" ? "—" : typeof value === "string" ? value : JSON.stringify(value)}</dd>
             </div>
           ))}
         </dl>

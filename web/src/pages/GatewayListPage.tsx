@@ -52,7 +52,9 @@ export function GatewayListPage() {
           <Link to="/gateways/new" className="button primary">
             Add gateway
           </Link>
-        ) : null}
+        ) : (
+          <span className="muted">Read-only: your role ({scope.role?.toLowerCase()}) can view and test gateways.</span>
+        )}
       </div>
 
       <div className="filters" role="search" aria-label="Filter gateways">
@@ -141,7 +143,7 @@ export function GatewayListPage() {
                         <span className="muted">—</span>
                       )}
                     </td>
-                    <td>{formatDateTime(g.lastConnectedAt)}</td>
+                    <td className="nowrap">{formatDateTime(g.lastConnectedAt)}</td>
                   </tr>
                 );
               })}
