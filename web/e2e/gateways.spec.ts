@@ -11,6 +11,7 @@ import {
   telegramInput,
   test,
 } from "./fixtures";
+import type { WebSocketRoute } from "@playwright/test";
 
 test("add one gateway of each type, with client and server field errors", async ({ page, request }) => {
   const account = await register(request, "Grace");
@@ -193,4 +194,33 @@ test("delete asks for confirmation, then returns to the list", async ({ page, re
   await page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
   await expect(page).toHaveURL(/\/gateways$/);
   await expect(page.getByRole("heading", { name: "No gateways yet" })).toBeVisible();
+});
+
+test("after the socket drops, the list reconnects and refetches what it missed", async ({ page, request }) => {
+  const account = await register(request, "Radia");
+  const id = await createGateway(request, account, telegramInput("Flaky link bot"));
+  await signInAs(page, account);
+  const sockets: WebSocketRoute[] = [];
+  await page.routeWebSocket(/\/graphql$/, (ws) => {
+    ws.connectToServer();
+    sockets.push(ws);
+  });
+  await page.goto("/gateways");
+  const row = page.getByRole("row").filter({ hasText: "Flaky link bot" });
+  await expect(row.getByRole("status")).toHaveText("Disconnected");
+  await expect.poll(() => sockets.length).toBe(1);
+
+  // 1012 (service restart) is a drop graphql-ws retries after a back-off; the change below is
+  // made while no socket is open, so only the refetch after reconnecting can show it.
+  await sockets[0]?.close({ code: 1012, reason: "dropped by the test" });
+  await gql(
+    request,
+    `mutation($id: ID!) { updateGatewayStatus(id: $id, status: ERROR, error: "missed while offline") {
+       __typename ... on Gateway { id } ... on Error { message } } }`,
+    { id },
+    { token: account.token },
+  );
+  await expect.poll(() => sockets.length, { timeout: 15_000 }).toBe(2);
+  await expect(row.getByRole("status")).toHaveText("Error", { timeout: 10_000 });
+  await expect(row).toContainText("missed while offline");
 });

@@ -20,9 +20,11 @@ export function Layout() {
   useEffect(() => {
     // The viewer left (or never was in) the stored organization: back to the personal scope.
     if (viewer.data?.viewer && session.organizationId && !scope.organizationName) session.setOrganizationId(null);
+    // Not (or no longer) a member of the stored organization: every call in it is FORBIDDEN.
+    if (viewer.error?.graphQLErrors.some((e) => e.extensions.code === "FORBIDDEN")) session.setOrganizationId(null);
     // A token the server no longer knows (expired, revoked elsewhere).
     if (viewer.data && viewer.data.viewer === null && !viewer.fetching) session.signOut("Your session has ended. Please sign in again.");
-  }, [viewer.data, viewer.fetching, session, scope.organizationName]);
+  }, [viewer.data, viewer.error, viewer.fetching, session, scope.organizationName]);
 
   async function signOut() {
     // Revoke the token server-side; the local session ends either way.

@@ -30,7 +30,6 @@ export function buildClient({ token, organizationId, onUnauthenticated, onReconn
   client: Client;
   ws: WsClient;
 } {
-  let connectedBefore = false;
   const ws = createWsClient({
     url: socketUrl(window.location),
     connectionParams: () => ({
@@ -41,9 +40,9 @@ export function buildClient({ token, organizationId, onUnauthenticated, onReconn
     retryAttempts: Infinity,
     shouldRetry: (event) => !(event instanceof CloseEvent && event.code === WS_FORBIDDEN),
     on: {
-      connected: () => {
-        if (connectedBefore) onReconnect();
-        connectedBefore = true;
+      // A connection made by a retry follows a drop: events sent meanwhile are lost.
+      connected: (_socket, _payload, wasRetry) => {
+        if (wasRetry) onReconnect();
       },
       closed: (event) => {
         if (event instanceof CloseEvent && event.code === WS_FORBIDDEN) onUnauthenticated();
