@@ -1,4 +1,4 @@
-import { createContext, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
+import { createContext, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { Client, Provider, cacheExchange, fetchExchange, mapExchange, subscriptionExchange } from "urql";
 import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
 import { useSession } from "./session";
@@ -96,7 +96,13 @@ export function GraphQLProvider({ children }: { children: ReactNode }) {
       }),
     [token, organizationId, signOut],
   );
-  useEffect(() => () => void built.ws.dispose(), [built]);
+  // The socket of the previous token or scope is closed once a new client replaces it (not in
+  // an effect cleanup: React's StrictMode runs those on a live client in development).
+  const previous = useRef<WsClient | null>(null);
+  useEffect(() => {
+    if (previous.current && previous.current !== built.ws) void previous.current.dispose();
+    previous.current = built.ws;
+  }, [built]);
   return (
     <ReconnectContext.Provider value={reconnects}>
       <Provider value={built.client}>{children}</Provider>
