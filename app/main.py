@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -15,6 +17,7 @@ from app.core.clock import Clock
 from app.graphql.app import GraphQLApp
 from app.graphql.schema import build_schema
 from app.health import healthz, readyz
+from app.http.console import DEFAULT_CONSOLE_DIR, console_routes
 from app.lifespan import lifespan
 from app.observability.setup import Observability, build_observability
 from app.webhooks.routes import telegram_webhook
@@ -28,12 +31,14 @@ def create_app(
     run_health_checker: bool = True,
     tune_gc: bool = False,
     observability: Observability | None = None,
+    console_dir: Path = DEFAULT_CONSOLE_DIR,
 ) -> Starlette:
     """Build the ASGI app. `clock`, `upstream_transport` and `run_health_checker` exist for
     tests (fake time, fake upstreams, checks driven by hand); production leaves them as is.
     `tune_gc` is for a process that serves this one app (`serve`, the benchmarks): see
     `app.core.gc_tuning`. `observability` defaults to what the settings ask for (metrics,
-    tracing); tests hand in one with an in-memory span exporter."""
+    tracing); tests hand in one with an in-memory span exporter. `console_dir` is the built web
+    console (`make web`)."""
     observability = observability or build_observability(settings)
     schema = build_schema(
         production=settings.is_production,
@@ -54,6 +59,8 @@ def create_app(
             methods=["POST"],
         ),
         *observability.routes(),
+        # Last: the console's catch-all must not shadow an API route.
+        *console_routes(console_dir),
     ]
     middleware = [
         # Metrics outermost, so that a request refused before routing still gets its route.

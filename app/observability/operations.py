@@ -24,6 +24,7 @@ CONTRACT_OPERATIONS: frozenset[str] = frozenset(
         "GatewayDetail",
         "GatewayList",
         "GatewayProviders",
+        "GatewayStatusChanged",
         "Login",
         "Logout",
         "MyInvitations",

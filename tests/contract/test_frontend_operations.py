@@ -36,6 +36,7 @@ from graphql import (
 
 from tests.contract.check import SCHEMA_FILE, beyond_contract, operation_errors, read_operations
 from tests.support.harness import Harness
+from tests.support.live import create_gateway, live_server, set_status, subscribed
 from tests.support.upstreams import FakeUpstreams
 
 OPERATIONS = read_operations()
@@ -88,6 +89,8 @@ MEMBERSHIP_FLOW = frozenset(
         "RemoveMember",
     }
 )
+# Subscriptions are served over the WebSocket only; `test_subscription_flow` sends them there.
+SUBSCRIPTION_FLOW = frozenset({"GatewayStatusChanged"})
 
 PASSWORD = "correct horse battery"
 BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
@@ -98,7 +101,7 @@ OPENAI_KEY = "sk-test-0123456789abcdefWXYZ"
 
 
 def test_every_operation_has_a_file_and_is_executed_by_a_flow() -> None:
-    expected = CRUD_FLOW | LIFECYCLE_FLOW | MEMBERSHIP_FLOW
+    expected = CRUD_FLOW | LIFECYCLE_FLOW | MEMBERSHIP_FLOW | SUBSCRIPTION_FLOW
     assert sorted(expected - set(OPERATIONS)) == [], "frontend-contract/ misses operations"
     assert sorted(set(OPERATIONS) - expected) == [], (
         "add the new operation to a flow below so that it is executed, not only validated"
@@ -720,3 +723,31 @@ async def test_invitation_and_membership_flow(harness: Harness) -> None:
     assert await op("OrganizationInvitations", token=dana) == []
 
     assert op.executed == MEMBERSHIP_FLOW
+
+
+async def test_subscription_flow(
+    database_url: str, tmp_path: Path, upstreams: FakeUpstreams
+) -> None:
+    """The console's live status document, over graphql-transport-ws as the console sends it."""
+    async with live_server(database_url, tmp_path, upstreams) as live:
+        token = await live.http.register("dave@example.test")
+        gateway_id = await create_gateway(live.http, token, "Live one")
+        async with subscribed(live, token, OPERATIONS["GatewayStatusChanged"]) as (client, op):
+            await set_status(live.http, token, gateway_id, "ERROR", "upstream answered 502")
+            event = (await client.next_data(op))["gatewayStatusChanged"]
+    assert (event["previousStatus"], event["status"], event["error"]) == (
+        "DISCONNECTED",
+        "ERROR",
+        "upstream answered 502",
+    )
+    assert event["gateway"]["id"] == gateway_id
+    assert event["gateway"]["lastError"] == "upstream answered 502"
+    assert event["gateway"]["lastErrorAt"] is not None
+    assert set(event["gateway"]) == {
+        "id",
+        "status",
+        "lastError",
+        "lastErrorAt",
+        "lastConnectedAt",
+        "updatedAt",
+    }

@@ -31,11 +31,11 @@ STOP_TIMEOUT = 10.0
 class ServedApp:
     """An ASGI app served by uvicorn on a free 127.0.0.1 port, in a background thread."""
 
-    def __init__(self, app: Starlette) -> None:
+    def __init__(self, app: Starlette, port: int = 0) -> None:
         self._app = app
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
-        self.port = 0
+        self.port = port  # 0: any free port
 
     @property
     def url(self) -> str:
@@ -44,7 +44,7 @@ class ServedApp:
     def start(self) -> None:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.1", self.port))
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
             self._app,

@@ -197,7 +197,7 @@ def test_a_telegram_gateway_connects_receives_tests_and_sends(
     assert client.post(webhook, json=update).status_code == 401
     assert api.gql(UPDATES, {"id": gateway_id})["telegramUpdates"] == [
         {
-            "updateId": "5001",
+            "updateId": "5001",  # a String: 64-bit Telegram ids
             "updateType": "message",
             "chatId": "987654321012",
             "fromUserId": "987654321012",
