@@ -9,6 +9,7 @@ the real app (in-process ASGI) exactly as the SPA would.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
