@@ -73,9 +73,8 @@ def _ai(name: str, provider: AIProvider, **options: str) -> CreateGatewayInput:
 def _webhook(name: str, path: str) -> CreateGatewayInput:
     # `.invalid` names never resolve (RFC 2606): a test of this gateway fails, it never reaches
     # anyone.
-    hook = WebhookCredentials(
-        url=f"https://hooks.example.invalid/{path}", signing_secret=secrets.token_urlsafe(24)
-    )
+    # No signing secret: the service generates one in the Standard Webhooks format.
+    hook = WebhookCredentials(url=f"https://hooks.example.invalid/{path}")
     credentials = CredentialsInput(webhook=hook)
     return CreateGatewayInput(name=name, type=GatewayType.WEBHOOK, credentials=credentials)
 

@@ -27,7 +27,7 @@ PASSWORD = "correct horse battery staple"
 EMAIL = "secret.person@example.com"
 BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
 OPENAI_KEY = "sk-test-logs-0123456789abcdefWXYZ"
-SIGNING_SECRET = "whsec-logs-0123456789abcdef"
+SIGNING_SECRET = "whsec_bG9ncy10ZXN0LXNpZ25pbmctc2VjcmV0LTMyYnl0ZXM="
 
 REGISTER = """mutation($input: RegisterInput!) { register(input: $input) {
   __typename ... on AuthPayload { token } } }"""
