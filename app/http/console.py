@@ -19,10 +19,9 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -35,7 +34,7 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 
 # Paths owned by the API: never answered with the console's index.html.
-API_PREFIXES = ("/graphql", "/api", "/healthz", "/readyz", "/assets")
+API_PREFIXES = ("/graphql", "/api", "/healthz", "/readyz", "/metrics", "/assets")
 
 NOT_BUILT_PAGE = """<!doctype html>
 <html lang="en">
@@ -111,8 +110,6 @@ class Console:
     async def page(self, request: Request) -> Response:
         path = request.path_params.get("path", "")
         url_path = "/" + path
-        if any(url_path == p or url_path.startswith(p + "/") for p in API_PREFIXES):
-            raise HTTPException(status_code=404)
         if not self.index.is_file():
             # Checked per request (one stat) so a build made while the server runs is served.
             logger.debug("console.page.not_built", extra={"path": url_path})
@@ -127,6 +124,21 @@ class Console:
         return _secure(FileResponse(self.index, media_type="text/html"), request, REVALIDATE)
 
 
+def is_api_path(path: str) -> bool:
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in API_PREFIXES)
+
+
+class ConsoleRoute(Route):
+    """The SPA's catch-all, which does not even match a path the API owns: there Starlette
+    answers as if the console did not exist (a 404, or the API route's own 405 for a method it
+    does not take) instead of the console claiming the request."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http" and is_api_path(scope["path"]):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
 def console_routes(directory: Path = DEFAULT_CONSOLE_DIR) -> Sequence[BaseRoute]:
     """Routes to append after the API's: the hashed assets and the SPA's catch-all."""
     console = Console(directory)
@@ -136,5 +148,5 @@ def console_routes(directory: Path = DEFAULT_CONSOLE_DIR) -> Sequence[BaseRoute]
             app=HashedAssets(directory=directory / "assets", check_dir=False),
             name="console-assets",
         ),
-        Route("/{path:path}", console.page, methods=["GET", "HEAD"], name="console"),
+        ConsoleRoute("/{path:path}", console.page, methods=["GET", "HEAD"], name="console"),
     ]

@@ -104,6 +104,7 @@ async def test_top_level_files_are_served_and_revalidated(built: httpx.AsyncClie
         "/api/webhooks",
         "/graphql/extra",
         "/readyz/more",
+        "/metrics",  # with metrics off: a 404, not the console
     ],
 )
 async def test_missing_files_and_api_paths_do_not_fall_back(

@@ -86,12 +86,15 @@ async def test_http_requests_are_labelled_by_route_template(metered: Harness) ->
     gateway = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
     await h.client.get(f"/api/webhooks/telegram/{gateway}")  # POST only: 405, same route
     await h.client.get("/healthz")
-    await h.client.get("/no/such/path/with-an-id-12345")
+    await h.client.get("/api/no/such/path/with-an-id-12345")  # the API's: not the console's
+    await h.client.get("/gateways/with-an-id-67890")  # a console page
     text = await scrape(h)
     route = "/api/webhooks/telegram/{gateway_id}"
     assert value(text, "http_requests_total", method="GET", route=route, status="405") == 1
     assert value(text, "http_requests_total", method="GET", route="/healthz", status="200") == 1
     assert value(text, "http_requests_total", method="GET", route="unmatched", status="404") == 1
+    # The console's page (200 when web/dist is built, 503 when not): its route template.
+    assert "/{path:path}" in label_values(text, "http_requests_total", "route")
     assert value(text, "http_request_duration_seconds_count", method="GET", route=route) == 1
     # Neither the id nor the raw path ever becomes a label.
     assert gateway not in text
