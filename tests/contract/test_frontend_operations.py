@@ -163,9 +163,9 @@ def test_an_operation_marked_beyond_the_contract_is_checked_against_the_schema_o
     assert list(operation_errors(contract, {"Late": late})) == ["Late"]
 
 
-def test_the_membership_operations_are_the_ones_marked_beyond_the_contract() -> None:
+def test_the_operations_marked_beyond_the_contract_are_the_known_ones() -> None:
     marked = {name for name, text in OPERATIONS.items() if beyond_contract(text)}
-    assert marked == MEMBERSHIP_FLOW
+    assert marked == MEMBERSHIP_FLOW | {"CreateGateway"}
 
 
 def _fields_by_condition(
@@ -424,6 +424,7 @@ async def test_account_organization_and_gateway_flow(harness: Harness) -> None:
         "url": "https://hooks.example.test/in",
         "hasSigningSecret": True,
     }
+    assert hook["revealedSigningSecret"] is None  # the user's own secret is not echoed
     ai = await op(
         "CreateGateway",
         {
@@ -724,6 +725,26 @@ async def test_invitation_and_membership_flow(harness: Harness) -> None:
     assert await op("OrganizationInvitations", token=dana) == []
 
     assert op.executed == MEMBERSHIP_FLOW
+
+
+async def test_create_gateway_reveals_a_generated_signing_secret_once(harness: Harness) -> None:
+    op = Operations(harness)
+    token = await harness.register("gina@example.test", "Gina")
+    webhook = {"url": "https://hooks.example.test/audit"}
+    variables = {
+        "input": {"name": "Audit hook", "type": "WEBHOOK", "credentials": {"webhook": webhook}}
+    }
+
+    created = await op("CreateGateway", variables, token=token, expect="Gateway")
+
+    assert created["revealedSigningSecret"].startswith("whsec_")
+    assert created["credentialInfo"]["hasSigningSecret"] is True
+    read = await harness.gql(
+        "query($id: ID!) { gateway(id: $id) { revealedSigningSecret } }",
+        {"id": created["id"]},
+        token=token,
+    )
+    assert read["gateway"]["revealedSigningSecret"] is None
 
 
 async def test_subscription_flow(

@@ -96,7 +96,7 @@ describe("GatewayForm", () => {
   it("shows the server's field errors at their fields, by path", async () => {
     const { user } = setup({
       fieldErrors: {
-        "credentials.webhook.signingSecret": "Use 16 to 256 characters without spaces.",
+        "credentials.webhook.signingSecret": "Use a Standard Webhooks secret, or leave it empty.",
         "config.retries": "Must be a number.",
       },
     });
@@ -105,8 +105,8 @@ describe("GatewayForm", () => {
     await user.type(screen.getByLabelText("URL"), "https://hooks.example.test/in");
     await user.type(screen.getByLabelText("Signing secret"), "short");
     await user.click(screen.getByRole("button", { name: "Create gateway" }));
-    expect(await screen.findByText("Use 16 to 256 characters without spaces.")).toBeInTheDocument();
-    expect(errorOf(screen.getByLabelText("Signing secret"))).toContain("16 to 256");
+    expect(await screen.findByText("Use a Standard Webhooks secret, or leave it empty.")).toBeInTheDocument();
+    expect(errorOf(screen.getByLabelText("Signing secret"))).toContain("Standard Webhooks secret");
     // A path the form has no field for is still shown, never dropped.
     expect(screen.getByRole("alert")).toHaveTextContent("config.retries: Must be a number.");
     // Editing the field clears its error.

@@ -217,7 +217,7 @@ export function GatewayForm({ onSubmit }: Props) {
             <Field label="URL" error={err("url")}>
               {(p) => <input {...p} {...text("url")} type="url" inputMode="url" autoComplete="off" />}
             </Field>
-            <Field label="Signing secret" error={err("signingSecret")} hint="Optional: deliveries are signed with it.">
+            <Field label="Signing secret" error={err("signingSecret")} hint="Optional (whsec_…): leave it empty and one is generated and shown once. Deliveries are signed with Standard Webhooks.">
               {(p) => <input {...p} {...text("signingSecret")} type="password" autoComplete="off" />}
             </Field>
           </>

@@ -1,5 +1,5 @@
-import { useState } from "react";
-import { Link, useNavigate, useParams } from "react-router-dom";
+import { useEffect, useState } from "react";
+import { Link, useLocation, useNavigate, useParams } from "react-router-dom";
 import { useMutation, useQuery } from "urql";
 import {
   ConnectGatewayDocument,
@@ -45,11 +45,28 @@ function credentialHint(info: Gateway["credentialInfo"]): string {
   }
 }
 
+/** The signing secret the server generated for a new webhook target, handed over by the add
+ * page. It is taken out of the history entry at once, so a reload or a return never shows it
+ * again: the server itself never answers it twice. */
+function useRevealedSecret(): string | null {
+  const location = useLocation();
+  const navigate = useNavigate();
+  const state = location.state as { revealedSigningSecret?: unknown } | null;
+  const [secret] = useState(() =>
+    typeof state?.revealedSigningSecret === "string" ? state.revealedSigningSecret : null,
+  );
+  useEffect(() => {
+    if (state?.revealedSigningSecret !== undefined) navigate(location.pathname, { replace: true, state: null });
+  }, [state, navigate, location.pathname]);
+  return secret;
+}
+
 /** `/gateways/:id`: everything about one gateway, and what the viewer's role allows on it. */
 export function GatewayDetailPage() {
   const { id = "" } = useParams();
   const scope = useScope();
   const navigate = useNavigate();
+  const revealedSecret = useRevealedSecret();
   const [detail, reexecute] = useQuery({ query: GatewayDetailDocument, variables: { id } });
   const live = useLiveGateways(id, () => reexecute({ requestPolicy: "network-only" }));
   const [testState, test] = useMutation(TestGatewayDocument);
@@ -123,6 +140,16 @@ export function GatewayDetailPage() {
         <h1 id="gateway-title">{gateway.name}</h1>
         <StatusBadge status={gateway.status} />
       </div>
+
+      {revealedSecret ? (
+        <section aria-label="Signing secret" className="alert alert-info">
+          <p>
+            Deliveries are signed with this Standard Webhooks secret. Copy it to the receiver now: it is
+            shown only once.
+          </p>
+          <code className="secret">{revealedSecret}</code>
+        </section>
+      ) : null}
 
       <div className="toolbar" aria-label="Gateway actions" role="group">
         <button type="button" onClick={() => void runTest()} disabled={testState.fetching}>

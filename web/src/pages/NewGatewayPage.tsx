@@ -18,7 +18,10 @@ export function NewGatewayPage() {
     const value = result.data?.createGateway;
     if (!value) return { message: "The server sent no answer." };
     if (value.__typename === "Gateway") {
-      navigate(`/gateways/${value.id}`);
+      // A generated signing secret is in this response only: hand it to the gateway's page,
+      // which shows it once.
+      const revealed = value.revealedSigningSecret ?? null;
+      navigate(`/gateways/${value.id}`, { state: revealed ? { revealedSigningSecret: revealed } : null });
       return undefined;
     }
     if (value.__typename === "ValidationError") {
