@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run migrate test lint typecheck unit schema check-contract bench clean
+.PHONY: install run migrate test lint typecheck unit schema check-contract bench mutation clean
 
 # Re-install only when the dependency list changes.
 $(STAMP): pyproject.toml
@@ -43,4 +43,9 @@ bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .mutation
+
+# Mutation testing of the guarded modules (tests/mutation/modules.toml), one module at a time;
+# minutes per module, so not part of `make test`. MODULES="crypto outbound" runs a subset.
+mutation: install
+	$(BIN)/python -m tests.mutation.run $(MODULES)
