@@ -30,7 +30,7 @@ RING = KeyRing(parse_keys(f"k1:{B64}"))
     [
         (b"\x01", "cannot decrypt: envelope is truncated"),
         (b"\x01\x02k1" + bytes(27), "cannot decrypt: envelope is truncated"),
-        (b"\x02\x02k1" + bytes(28), "cannot decrypt: unsupported envelope version 2"),
+        (b"\x07\x02k1" + bytes(28), "cannot decrypt: unsupported envelope version 7"),
         (b"\x01\x02k!" + bytes(28), "cannot decrypt: malformed key id in envelope"),
     ],
 )
