@@ -57,8 +57,11 @@ async def test_a_process_without_a_cached_statement_builds_one(
 
 @pytest.mark.postgres
 async def test_switching_engines_rebuilds_the_statement(
-    sqlite_template: Path, postgres_database: str, tmp_path: Path
+    sqlite_template: Path, postgres_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # SQLite also accepts PostgreSQL's `$1` placeholders, so only a statement built for SQLite
+    # (`?`) and then reused on PostgreSQL shows the mistake: start from an empty cache.
+    monkeypatch.setattr(inbox, "_insert_cache", None)
     await databases.truncate_postgres(postgres_database)
     sqlite_dir, postgres_dir = tmp_path / "sqlite", tmp_path / "postgres"
     sqlite_dir.mkdir()
