@@ -7,6 +7,7 @@ no test that looked at the column itself.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from uuid import UUID
 
 import pytest
@@ -16,9 +17,11 @@ from app.gateways.models import Gateway
 from tests.support.harness import Harness
 from tests.support.upstreams import FakeUpstreams
 from tests.webhooks.test_routes import (
+    OTHER_TOKEN,
     TELEGRAM_HOST,
     FakeTelegram,
     connected_bot,
+    create_telegram,
     post_update,
     update,
 )
@@ -72,3 +75,34 @@ async def test_the_directory_remembers_the_value_it_wrote(
     entry = await any_harness.services.webhook_directory.get(UUID(bot.id))
     assert entry is not None
     assert entry.last_connected_at == first
+
+
+async def test_a_recent_write_by_another_process_is_kept(
+    any_harness: Harness, telegram: FakeTelegram, clock: FakeClock
+) -> None:
+    bot = await connected_bot(any_harness, telegram)
+    clock.advance(600)
+    # The cached entry (loaded now) says "seen 10 minutes ago"; then another process records
+    # a sighting 10 s ago. The conditional UPDATE must not move it again within the minute.
+    entry = await any_harness.services.webhook_directory.get(UUID(bot.id))
+    assert entry is not None
+    recent = clock.now() - timedelta(seconds=10)
+    await Gateway.filter(id=bot.id).update(last_connected_at=recent)
+
+    response = await post_update(any_harness, bot.id, bot.secret, update(1))
+
+    assert response.status_code == 200
+    assert (await Gateway.get(id=bot.id)).last_connected_at == recent
+
+
+async def test_only_the_receiving_gateway_is_marked(
+    any_harness: Harness, telegram: FakeTelegram, clock: FakeClock
+) -> None:
+    bot = await connected_bot(any_harness, telegram)
+    other = await create_telegram(any_harness, bot.token, OTHER_TOKEN)
+    clock.advance(600)
+
+    assert (await post_update(any_harness, bot.id, bot.secret, update(1))).status_code == 200
+
+    assert (await Gateway.get(id=bot.id)).last_connected_at == clock.now()
+    assert (await Gateway.get(id=other)).last_connected_at is None
