@@ -8,13 +8,14 @@ Found unasserted by a mutation run (the existing tests check status codes).
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from app.core.clock import FakeClock, utcnow
 from app.core.ids import uuid7
-from tests.support.harness import Harness
+from tests.support.harness import Harness, make_settings, running_app
 from tests.support.upstreams import FakeUpstreams
 from tests.webhooks.test_routes import (
     ONE_MIB,
@@ -121,3 +122,16 @@ async def test_get_answers_the_gateway_status(bot: Bot) -> None:
     response = await bot.h.client.get(url(bot.id))
 
     assert response.json() == {"id": bot.id, "status": "CONNECTED"}
+
+
+async def test_too_large_text_from_the_route_itself(
+    database_url: str, tmp_path: Path, upstreams: FakeUpstreams, telegram: FakeTelegram
+) -> None:
+    # With a higher global limit the request passes the middleware: the route's own 1 MiB
+    # check answers.
+    settings = make_settings(database_url, str(tmp_path), max_request_bytes=4 * ONE_MIB)
+    async with running_app(settings, upstream_transport=upstreams.transport()) as h:
+        b = await connected_bot(h, telegram)
+        response = await post_update(h, b.id, b.secret, content=padded(update(1), ONE_MIB + 1))
+
+    assert (response.status_code, response.text) == (413, "Request body too large.")
