@@ -4,8 +4,10 @@ For each module in `modules.toml` a work directory `.mutation/<name>/` links the
 `tests/` and `migrations/` and gets a `pyproject.toml` whose `[tool.mutmut]` mutates only that
 module and runs only its focused tests. mutmut keeps its results there, so a second run re-tests
 only what changed. The report counts per module: killed (including timeouts), equivalent (named
-in `equivalent.txt`) and survived (anything else: a missing test). Exit status 1 if any mutant
-survived unexplained, or an `equivalent.txt` entry no longer names a surviving mutant.
+in `equivalent.txt`) and survived (anything else: a missing test). Survivors of an earlier run
+are always re-tested, since mutmut only invalidates a verdict when the source changes. Exit
+status 1 if any mutant survived unexplained, or an `equivalent.txt` entry no longer names a
+surviving mutant.
 
     python -m tests.mutation.run                  # every module
     python -m tests.mutation.run outbound crypto  # some of them
@@ -129,11 +131,22 @@ def run_module(module: Module, equivalents: dict[str, str], max_children: int) -
     run = subprocess.run(  # noqa: S603 - our own mutmut, fixed arguments
         [mutmut, "run", "--max-children", str(max_children)], cwd=work, env=env, check=False
     )
-    seconds = time.monotonic() - started
     if run.returncode != 0:
         raise SystemExit(f"mutmut run failed for {module.name} (exit {run.returncode})")
     prefix = module.path.removesuffix(".py").replace("/", ".") + "."
     status = {k: v for k, v in results(work, mutmut).items() if k.startswith(prefix)}
+    # mutmut keeps a survivor's verdict until the *source* changes; a new test does not
+    # invalidate it. Survivors are few, so they are always tried again against today's tests.
+    retry = sorted(k for k, s in status.items() if s not in KILLED)
+    if retry:
+        subprocess.run(  # noqa: S603 - our own mutmut, fixed arguments
+            [mutmut, "run", "--max-children", str(max_children), *retry],
+            cwd=work,
+            env=env,
+            check=True,
+        )
+        status.update({k: v for k, v in results(work, mutmut).items() if k.startswith(prefix)})
+    seconds = time.monotonic() - started
     killed = sum(1 for s in status.values() if s in KILLED)
     alive = {k: s for k, s in status.items() if s not in KILLED}
     equivalent = sorted(k for k in alive if k in equivalents)
