@@ -8,9 +8,15 @@ tests check only that the role is named).
 from __future__ import annotations
 
 import logging
+from uuid import UUID
 
 import pytest
 
+from app.auth.models import User
+from app.errors import ForbiddenError
+from app.gateways.models import Gateway
+from app.organizations.models import OrganizationRole
+from app.service_context import ServiceContext
 from tests.support.harness import Harness
 
 TOKEN = "123456789:" + "A" * 35
@@ -81,3 +87,20 @@ async def test_create_and_delete_are_logged_with_the_gateway_id(
     }
     assert logged["gateway.create.succeeded"] == gateway_id
     assert logged["gateway.delete.succeeded"] == gateway_id
+
+
+async def test_the_service_itself_refuses_a_member_delete(harness: Harness) -> None:
+    # GraphQL goes through the lifecycle, which checks first; the service keeps its own check
+    # for every other caller (CLI, background jobs).
+    _, _, org, gateway_id = await org_with_member(harness)
+    ctx = ServiceContext(
+        user_id=(await User.get(email="member@example.com")).id,
+        organization_id=UUID(org),
+        role=OrganizationRole.MEMBER,
+    )
+
+    with pytest.raises(ForbiddenError) as info:
+        await harness.services.gateways.delete(ctx, UUID(gateway_id))
+
+    assert str(info.value) == "Your role (MEMBER) may not delete gateways here."
+    assert await Gateway.filter(id=gateway_id).count() == 1
