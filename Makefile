@@ -20,8 +20,8 @@ WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -path $(WEB)/src/gql -prune
 	$(WEB)/index.html $(WEB)/vite.config.ts $(WEB)/codegen.ts $(wildcard $(WEB)/tsconfig*.json) \
 	$(WEB)/scripts/bundle-size.mjs $(wildcard frontend-contract/*.graphql) schema.graphql
 
-.PHONY: install lock upgrade run migrate test lint typecheck unit schema check-contract bench clean \
-	web web-check web-e2e
+.PHONY: install lock upgrade run migrate test lint typecheck unit schema check-contract bench mutation \
+	clean web web-check web-e2e
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -99,5 +99,10 @@ bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache .mutation
 	rm -rf $(WEB)/node_modules $(WEB)/dist $(WEB)/src/gql $(WEB)/test-results
+
+# Mutation testing of the guarded modules (tests/mutation/modules.toml), one module at a time;
+# minutes per module, so not part of `make test`. MODULES="crypto outbound" runs a subset.
+mutation: install
+	$(BIN)/python -m tests.mutation.run $(MODULES)
